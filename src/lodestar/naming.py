@@ -32,7 +32,7 @@ class DatasetName:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}" if self.namespace == "file" else self.uri
+        return self.uri
 
     @property
     def uri(self) -> str:
@@ -93,3 +93,16 @@ def output_dataset(lake_root: str, product: str, output: str) -> DatasetName:
 def warehouse_dataset(warehouse_namespace: str, schema: str, table: str) -> DatasetName:
     """A table of the dbt warehouse, e.g. ``duckdb:///abs/path/warehouse.duckdb``."""
     return DatasetName(warehouse_namespace, f"{schema}.{table}")
+
+
+def resolve_output_location(
+    lake_root: str, product: str, output: str, override: str | None = None
+) -> str:
+    """The output's location: the manifest's override when it gives one, else the rule."""
+    return override.rstrip("/") if override else output_location(lake_root, product, output)
+
+
+def warehouse_relation(product: str, output: str) -> tuple[str, str]:
+    """(schema, table) of a warehouse output built by dbt: schema is the product's identifier."""
+    _check_slug("output", output)
+    return dbt_source_name(product), output
