@@ -65,6 +65,10 @@ def load_folder(folder: Path) -> Catalog:
             continue
         catalog.products[product.name] = product
         catalog.sources[product.name] = path
-    log.info("loaded %d manifests from %s (%d errors)", len(catalog.products), folder,
-             len(catalog.errors))
+    log.info(
+        "loaded %d manifests from %s (%d errors)",
+        len(catalog.products),
+        folder,
+        len(catalog.errors),
+    )
     return catalog

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -65,19 +65,19 @@ class Spec(BaseModel):
 # --- identity -------------------------------------------------------------------------------
 
 
-class ProductType(str, Enum):
+class ProductType(StrEnum):
     SOURCE_ALIGNED = "source-aligned"
     AGGREGATE = "aggregate"
     CONSUMER_ALIGNED = "consumer-aligned"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     INCREASE = "increase"
     DECREASE = "decrease"
     MAINTAIN = "maintain"
 
 
-class Frequency(str, Enum):
+class Frequency(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
