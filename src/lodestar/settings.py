@@ -29,6 +29,7 @@ ENVIRONMENT: dict[str, str] = {
     "lineage_namespace": "OPENLINEAGE_NAMESPACE",
     "lineage_disabled": "OPENLINEAGE_DISABLED",
     "marquez_web_url": "LODESTAR_MARQUEZ_WEB_URL",
+    "dbt_project_dir": "LODESTAR_DBT_PROJECT",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -49,6 +50,7 @@ class Settings:
     lineage_namespace: str = "lodestar"
     lineage_disabled: bool = False
     marquez_web_url: str | None = None
+    dbt_project_dir: Path = Path("dbt_project")
 
     @property
     def spool_dir(self) -> Path:
@@ -94,6 +96,7 @@ def load_settings(**overrides: Any) -> Settings:
         lineage_namespace=str(pick("lineage_namespace", "lodestar")),
         lineage_disabled=disabled if isinstance(disabled, bool) else str(disabled).lower() in _TRUE,
         marquez_web_url=pick("marquez_web_url", None),
+        dbt_project_dir=Path(pick("dbt_project_dir", _repo_root() / "dbt_project")).resolve(),
     )
     return settings
 

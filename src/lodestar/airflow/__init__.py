@@ -1,0 +1,1 @@
+"""The Airflow layer: DAG builder, operators, callbacks, plugin; the only Airflow importer."""

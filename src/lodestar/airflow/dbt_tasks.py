@@ -1,0 +1,117 @@
+"""dbt models as Airflow tasks, read from the manifest.json that ``lodestar dbt compile`` made.
+
+Airflow never runs ``dbt parse`` or ``dbt ls`` while parsing DAGs: the model graph comes from the
+precompiled artifact, read once per process and file version.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lodestar.errors import LodestarError
+
+if TYPE_CHECKING:
+    from lodestar.plan import ProductPlan
+
+
+@dataclass(frozen=True)
+class DbtModel:
+    name: str
+    unique_id: str
+    tags: tuple[str, ...]
+    depends_on: tuple[str, ...]  # unique ids of upstream models
+
+
+def manifest_path(project_dir: Path) -> Path:
+    return project_dir / "target" / "manifest.json"
+
+
+@lru_cache(maxsize=4)
+def _read_models(path: str, mtime: float) -> dict[str, DbtModel]:
+    nodes = json.loads(Path(path).read_text(encoding="utf-8"))["nodes"]
+    return {
+        node["unique_id"]: DbtModel(
+            name=node["name"],
+            unique_id=node["unique_id"],
+            tags=tuple(node.get("tags", ())),
+            depends_on=tuple(
+                d for d in node.get("depends_on", {}).get("nodes", ()) if d.startswith("model.")
+            ),
+        )
+        for node in nodes.values()
+        if node.get("resource_type") == "model"
+    }
+
+
+def compiled_models(project_dir: Path) -> dict[str, DbtModel]:
+    path = manifest_path(project_dir)
+    if not path.exists():
+        raise LodestarError(
+            f"no compiled dbt manifest at {path}; run `lodestar dbt compile` (make setup does)"
+        )
+    return _read_models(str(path), path.stat().st_mtime)
+
+
+def select_models(project_dir: Path, selectors: list[str]) -> list[DbtModel]:
+    """Models matched by ``tag:<t>``, ``<model name>`` or ``+<model>`` (with its parents)."""
+    models = compiled_models(project_dir)
+    by_name = {m.name: m for m in models.values()}
+    chosen: dict[str, DbtModel] = {}
+    for selector in selectors:
+        with_parents = selector.startswith("+")
+        key = selector.lstrip("+")
+        if key.startswith("tag:"):
+            matched = [m for m in models.values() if key[4:] in m.tags]
+        elif key in by_name:
+            matched = [by_name[key]]
+        else:
+            raise LodestarError(
+                f"dbt selector {selector!r} matches no model; known: {', '.join(sorted(by_name))}"
+            )
+        for model in matched:
+            chosen[model.unique_id] = model
+            if with_parents:
+                stack = list(model.depends_on)
+                while stack:
+                    parent = models[stack.pop()]
+                    chosen[parent.unique_id] = parent
+                    stack.extend(parent.depends_on)
+    return sorted(chosen.values(), key=lambda m: m.name)
+
+
+def dbt_command(
+    plan: ProductPlan, step_name: str, args: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment for one step of the plan."""
+    from lodestar.dbt import vars_for
+
+    settings = plan.settings
+    step = plan.product.step(step_name)
+    extra: dict[str, Any] = dict(getattr(step, "vars", {}) or {})
+    dbt_vars = {**vars_for(plan), **extra}
+    project = str(settings.dbt_project_dir)
+    executable = str(Path(sys.executable).with_name("dbt"))
+    command = [
+        executable,
+        *args,
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target",
+        settings.dbt_target,
+        "--vars",
+        json.dumps(dbt_vars, sort_keys=True),
+    ]
+    env = {
+        "LODESTAR_WAREHOUSE": str(settings.warehouse),
+        "LODESTAR_LAKE_ROOT": settings.lake_root,
+        "LODESTAR_HOME": str(settings.home),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return command, env

@@ -1,0 +1,50 @@
+"""Build every DAG of a manifests folder; a broken manifest never takes the others down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lodestar.manifest import load_folder
+from lodestar.settings import load_settings
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+log = logging.getLogger(__name__)
+
+
+def build_dags(manifests_dir: str | None = None) -> dict[str, DAG]:
+    """All product DAGs by dag id, plus a paused placeholder DAG per broken manifest file."""
+    from lodestar.airflow.builder import build_dag, build_error_dag
+
+    started = time.perf_counter()
+    settings = load_settings(manifests_dir=manifests_dir)
+    catalog = load_folder(settings.manifests_dir)
+    errors_by_file: dict[Path, list[str]] = defaultdict(list)
+    for error in catalog.errors:
+        errors_by_file[error.location.file or settings.manifests_dir].append(str(error))
+    dags: dict[str, DAG] = {}
+    broken_products = {name for name, path in catalog.sources.items() if path in errors_by_file}
+    for name, product in catalog.products.items():
+        if name in broken_products:
+            continue
+        try:
+            dags[name] = build_dag(product, catalog, settings)
+        except Exception as exc:  # NOTE: one product's failure must not hide the others
+            log.error("DAG for %s not built: %s", name, exc)
+            errors_by_file[catalog.sources[name]].append(f"{catalog.sources[name]}: {exc}")
+    for path, messages in errors_by_file.items():
+        dag = build_error_dag(path, messages)
+        dags[dag.dag_id] = dag
+    log.info(
+        "built %d DAGs from %s in %.3f s (%d manifests with errors)",
+        len(dags),
+        settings.manifests_dir,
+        time.perf_counter() - started,
+        len(errors_by_file),
+    )
+    return dags
