@@ -17,7 +17,9 @@ from pydantic import (
     AliasGenerator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -28,12 +30,15 @@ KIND = "DataProduct"
 
 SLUG_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 ID_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
-IDENT_PATTERN = r"^[a-z_][a-z0-9_]*$"
+IDENT_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 DURATION_PATTERN = r"^\d+(s|m|h|d)$"
+VERSION_PATTERN = r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=2, max_length=63)]
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 Identifier = Annotated[str, Field(pattern=IDENT_PATTERN, min_length=1, max_length=63)]
+TagName = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=63)]
 Duration = Annotated[
     str, Field(pattern=DURATION_PATTERN, description="A duration such as 30s, 10m, 2h or 1d.")
 ]
@@ -59,6 +64,7 @@ class Spec(BaseModel):
         alias_generator=AliasGenerator(validation_alias=to_camel, serialization_alias=to_camel),
         use_attribute_docstrings=True,
         str_strip_whitespace=True,
+        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
     )
 
 
@@ -89,9 +95,7 @@ class Person(Spec):
     """Someone accountable for, or working on, the product."""
 
     name: str = Field(min_length=1, description="Person or team name.")
-    email: str | None = Field(
-        default=None, pattern=r"^[^@\s]+@[^@\s]+$", description="Contact address."
-    )
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, description="Contact address.")
     role: str = Field(
         default="owner",
         min_length=1,
@@ -105,7 +109,7 @@ class Metadata(Spec):
     name: Slug = Field(description="Unique product name (slug); the DAG id and lineage job prefix.")
     title: str | None = Field(default=None, description="Human-readable name.")
     version: str = Field(
-        pattern=r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$",
+        pattern=VERSION_PATTERN,
         description="Semantic version of the product contract.",
     )
     domain: Slug = Field(description="Business domain that owns the product.")
@@ -115,7 +119,10 @@ class Metadata(Spec):
     collaborators: list[Person] = Field(
         default_factory=list, description="Other people and teams, with their roles."
     )
-    tags: list[Identifier | Slug] = Field(default_factory=list, description="Free tags.")
+    tags: list[TagName] = Field(
+        default_factory=list,
+        description="Free tags: lower-case words joined by - or _, e.g. cross-sell.",
+    )
 
 
 # --- business chain -------------------------------------------------------------------------
@@ -224,6 +231,10 @@ class Dimension(Spec):
 class Business(Spec):
     """The business chain, from vision to use cases, and the North Star Metric."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["northStar"]}, {"required": ["northStarRef"]}]}
+    )
+
     vision: str = Field(min_length=1, description="One sentence on the value delivered.")
     north_star: NorthStarMetric | None = Field(
         default=None, description="The NSM, when this product declares it."
@@ -270,6 +281,13 @@ class Freshness(Spec):
 
 class Input(Spec):
     """A file or table by URI, or another product's output by reference."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["uri"]}, {"required": ["product"]}],
+            "dependentRequired": {"uri": ["format"], "product": ["output"], "output": ["product"]},
+        }
+    )
 
     name: Identifier = Field(description="Local name used by steps and column traces.")
     uri: str | None = Field(
@@ -372,6 +390,12 @@ class IngestParams(Spec):
 class Thresholds(Spec):
     """Which pair rules are kept."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["minSupport"]}, {"required": ["minSupportCount"]}]
+        }
+    )
+
     min_support: float | None = Field(
         default=None, gt=0, le=1, description="Minimum pair support as a fraction of baskets."
     )
@@ -412,14 +436,19 @@ class SparkStep(Spec):
     params: IngestParams | AffinityParams = Field(description="Typed job parameters.")
     conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark conf.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _params_by_job(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("params"), dict):
-            model = {"ingest": IngestParams, "affinity": AffinityParams}.get(data.get("job", ""))
-            if model is not None:
-                data = {**data, "params": model.model_validate(data["params"])}
-        return data
+
+class IngestStep(SparkStep):
+    """The ``ingest`` Spark job: raw source rows in, clean order lines and a quarantine out."""
+
+    job: Literal["ingest"] = Field(description="Registered Spark job: ingest.")
+    params: IngestParams = Field(description="Parameters of the ingest job.")
+
+
+class AffinityStep(SparkStep):
+    """The ``affinity`` Spark job: order lines in, item support, pair rules and attach out."""
+
+    job: Literal["affinity"] = Field(description="Registered Spark job: affinity.")
+    params: AffinityParams = Field(description="Parameters of the affinity job.")
 
 
 class DbtStep(Spec):
@@ -431,8 +460,34 @@ class DbtStep(Spec):
     vars: dict[str, Any] = Field(default_factory=dict, description="Extra dbt vars.")
 
 
+_CHECKS_ON_A_COLUMN = ("not_null", "unique", "between", "max_share")
+
+
 class QualityCheck(Spec):
     """One assertion on an output."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"assertion": {"enum": list(_CHECKS_ON_A_COLUMN)}}},
+                    "then": {"required": ["column"]},
+                },
+                {
+                    "if": {"properties": {"assertion": {"const": "row_count_min"}}},
+                    "then": {"required": ["min"]},
+                },
+                {
+                    "if": {"properties": {"assertion": {"const": "max_share"}}},
+                    "then": {"required": ["max"]},
+                },
+                {
+                    "if": {"properties": {"assertion": {"const": "between"}}},
+                    "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]},
+                },
+            ]
+        }
+    )
 
     name: Identifier = Field(description="Check name.")
     output: Identifier = Field(description="Output checked.")
@@ -444,6 +499,20 @@ class QualityCheck(Spec):
     max: float | None = Field(default=None, description="Upper bound.")
     severity: Literal["error", "warn"] = Field(default="error", description="error fails the run.")
 
+    @model_validator(mode="after")
+    def _bounds_fit_assertion(self) -> QualityCheck:
+        if self.assertion in _CHECKS_ON_A_COLUMN and self.column is None:
+            raise ValueError(f"assertion {self.assertion} needs a column")
+        if self.assertion == "row_count_min" and self.min is None:
+            raise ValueError("assertion row_count_min needs min")
+        if self.assertion == "max_share" and self.max is None:
+            raise ValueError("assertion max_share needs max")
+        if self.assertion == "between" and self.min is None and self.max is None:
+            raise ValueError("assertion between needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
 
 class QualityStep(Spec):
     """Data-quality assertions on outputs."""
@@ -453,7 +522,32 @@ class QualityStep(Spec):
     checks: list[QualityCheck] = Field(min_length=1, description="Assertions.")
 
 
-Step = Annotated[SparkStep | DbtStep | QualityStep, Field(discriminator="type")]
+STEP_TYPES = ("spark", "dbt", "quality")
+SPARK_JOBS = ("ingest", "affinity")
+
+
+def step_tag(value: Any) -> str | None:
+    """Which step model a step mapping is: ``spark-<job>``, ``dbt`` or ``quality``."""
+    if isinstance(value, dict):
+        kind, job = value.get("type"), value.get("job")
+    else:
+        kind, job = getattr(value, "type", None), getattr(value, "job", None)
+    if kind == "spark":
+        return f"spark-{job}" if job in SPARK_JOBS else None
+    return kind if kind in STEP_TYPES else None
+
+
+Step = Annotated[
+    Annotated[IngestStep, Tag("spark-ingest")]
+    | Annotated[AffinityStep, Tag("spark-affinity")]
+    | Annotated[DbtStep, Tag("dbt")]
+    | Annotated[QualityStep, Tag("quality")],
+    Discriminator(
+        step_tag,
+        custom_error_type="step_kind",
+        custom_error_message="Unknown step type or Spark job",
+    ),
+]
 
 
 class Traceability(Spec):
@@ -498,6 +592,15 @@ class Retries(Spec):
 
 class Schedule(Spec):
     """When the product is built: a cron, or when its input products are updated."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["cron", "onInputs"],
+                "properties": {"cron": {"type": "string"}, "onInputs": {"const": True}},
+            }
+        }
+    )
 
     cron: str | None = Field(default=None, description="Cron or preset like @daily.")
     on_inputs: bool = Field(
