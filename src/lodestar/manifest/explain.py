@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lodestar.manifest.checks import built_from, split_ref
+from lodestar.manifest.dataflow import built_from, split_ref
 from lodestar.manifest.model import DataProduct, Input, NorthStarMetric, Output
 
 
@@ -251,5 +251,8 @@ def _trace(
         if parts is None:
             node.add(f"{ref} (not '<input or output>.<column>')")
             continue
-        node.children.append(_trace(products, product_name, *parts, seen, sources))
+        upstream, upstream_column = parts
+        node.children.append(
+            _trace(products, product_name, upstream, upstream_column, seen, sources)
+        )
     return node
