@@ -1,0 +1,30 @@
+{#- The goals' measures per period (month): basket breadth (mean distinct products per valid
+    order), revenue per order (revenue of valid lines over valid orders) and the attach rate
+    (out of sample, null for a period without a trailing window to learn from). -#}
+
+with orders as (
+    select
+        cast(period as string) as period,
+        count(*) as order_count,
+        avg(cast(distinct_items as double)) as basket_breadth,
+        sum(revenue) / count(*) as revenue_per_order
+    from {{ source('retail_orders', 'orders') }}
+    group by cast(period as string)
+),
+
+attach as (
+    {{ lodestar_attach_by_period() }}
+)
+
+select
+    o.period,
+    cast(o.order_count as bigint) as order_count,
+    o.basket_breadth,
+    o.revenue_per_order,
+    case
+        when a.has_history = 1 then cast(a.attached_orders as double) / a.order_count
+    end as attach_rate,
+    cast(a.attached_orders as bigint) as attached_orders,
+    case when a.has_history = 1 then true else false end as has_history
+from orders o
+left join attach a on a.period = o.period
