@@ -9,19 +9,31 @@ gives the same ids, and the spool's event keys recognise repeats.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import attr
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import JobFacet, RunFacet, job_type_job, parent_run
 from openlineage.client.uuid import generate_static_uuid
 
-from lodestar.lineage.facets import PRODUCER
+from lodestar.lineage.facets import DATA_PRODUCT, PRODUCER, DataProductJobFacet
 from lodestar.lineage.names import check_job, job_name
-from lodestar.lineage.steps import StepLineage
+from lodestar.lineage.steps import (
+    StepLineage,
+    input_check_lineage,
+    measures_lineage,
+    model_lineage,
+    quality_lineage,
+    step_lineage,
+)
 from lodestar.lineage.transport import SpoolingConfig, SpoolingTransport
+from lodestar.manifest.model import DbtStep, QualityStep
 from lodestar.plan import ProductPlan
 from lodestar.settings import Settings
 
@@ -131,7 +143,11 @@ def product_events(
     check_job(run.namespace, plan.name)
     parent_facets: dict[str, JobFacet] = {}
     if lineages:
-        parent_facets = {k: v for k, v in lineages[0].job_facets.items() if k != "documentation"}
+        product = lineages[0].job_facets.get(DATA_PRODUCT)
+        if isinstance(product, DataProductJobFacet):
+            parent_facets[DATA_PRODUCT] = attr.evolve(product, step=None)
+        if "ownership" in lineages[0].job_facets:
+            parent_facets["ownership"] = lineages[0].job_facets["ownership"]
     parent_job = Job(
         namespace=run.namespace, name=plan.name, facets={**parent_facets, **_job_type("DAG")}
     )
@@ -166,3 +182,34 @@ def emit_events(events: Iterable[RunEvent], settings: Settings) -> dict[str, int
         transport.emit(event)
     transport.close()
     return dict(transport.counts)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable run statistics %s: %s", path, exc)
+        return None
+
+
+def run_lineage(plan: ProductPlan, published: Mapping[str, Any] | None = None) -> list[StepLineage]:
+    """Every task of a product's DAG with what its last run recorded.
+
+    Spark statistics and quality results are read from ``plan.stats_path(step)`` when present;
+    measure values come from ``published`` (what the measure step returned).
+    """
+    found = [input_check_lineage(plan)]
+    for step in plan.product.build.steps:
+        recorded = _read_json(plan.stats_path(step.name))
+        if isinstance(step, DbtStep):
+            models = [o.name for o in plan.product.build.outputs if o.produced_by == step.name]
+            found += [model_lineage(plan, m) for m in models]
+        elif isinstance(step, QualityStep):
+            found.append(quality_lineage(plan, step.name, recorded))
+        else:
+            stats = recorded if isinstance(recorded, Mapping) else None
+            found.append(step_lineage(plan, step.name, stats=stats))
+    found.append(measures_lineage(plan, published))
+    return found

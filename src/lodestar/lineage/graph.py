@@ -100,6 +100,19 @@ class LineageGraph:
             )
         return graph
 
+    def merge(self, other: LineageGraph) -> None:
+        """Add another graph's jobs, datasets and edges (same keys are the same node)."""
+        for key, job in other.jobs.items():
+            mine = self.jobs.setdefault(key, JobNode(key))
+            mine.product = mine.product or job.product
+            mine.inputs |= job.inputs
+            mine.outputs |= job.outputs
+        for key, dataset in other.datasets.items():
+            node = self.datasets.setdefault(key, DatasetNode(key))
+            node.business = node.business or dataset.business
+            node.writers |= dataset.writers
+            node.readers |= dataset.readers
+
     # --- queries ----------------------------------------------------------------------------
 
     def find(self, *, product: str, output: str) -> DatasetNode | None:
@@ -154,21 +167,21 @@ class LineageGraph:
         return sorted(k for k, j in self.jobs.items() if not j.inputs and not j.outputs and j.step)
 
     def product_jobs(self, product: str) -> list[JobNode]:
-        """A product's jobs in dependency order (a job after the jobs writing what it reads)."""
-        mine = [j for j in self.jobs.values() if j.product.get("name") == product and j.step]
+        """A product's jobs in dependency order; ties keep the order jobs were first seen."""
+        remaining = [j for j in self.jobs.values() if j.product.get("name") == product and j.step]
         placed: list[JobNode] = []
-        remaining = sorted(mine, key=lambda j: j.key)
         while remaining:
-            ready = [
-                j
-                for j in remaining
-                if not any(
-                    w in {r.key for r in remaining} and w != j.key
-                    for d in j.inputs
-                    for w in self.datasets[d].writers
-                )
-            ]
-            batch = ready or remaining[:1]  # NOTE: a cycle is shown in name order, not hidden
-            placed += batch
-            remaining = [j for j in remaining if j not in batch]
+            keys = {j.key for j in remaining}
+            ready = next(
+                (
+                    j
+                    for j in remaining
+                    if not any(
+                        w in keys and w != j.key for d in j.inputs for w in self.datasets[d].writers
+                    )
+                ),
+                remaining[0],  # NOTE: a cycle is shown in first-seen order, not hidden
+            )
+            placed.append(ready)
+            remaining.remove(ready)
         return placed

@@ -4,10 +4,11 @@ One file per event, named by the event's key (runId + eventType + job for run ev
 to a temporary file, fsynced and renamed into place, so a crash never leaves half an event and
 spooling the same event twice keeps one file.
 
-Replay, per event in event-time order (START before COMPLETE):
+Replay holds a lock on the spool for its whole duration (one replay at a time), then, per event
+in event-time order (START before COMPLETE):
 
-1. *claim*: rename ``<key>.json`` to ``<key>.sending`` (atomic; a concurrent replay loses the
-   race and skips it);
+1. *claim*: rename ``<key>.json`` to ``<key>.sending`` (atomic), which marks the send in progress
+   for the recovery below;
 2. *send*;
 3. on acceptance, *acknowledge*: append the key to the ``sent.keys`` ledger and fsync, then
    delete the claimed file; on a rejection (4xx) move it to ``rejected/`` with the reason; when
@@ -153,9 +154,9 @@ class Spool:
     # --- the replay protocol ----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, name: str = ".lock") -> Iterator[None]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / ".lock").open("a") as handle:
+        with (self.folder / name).open("a") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -229,7 +230,15 @@ class Spool:
     # --- replay -----------------------------------------------------------------------------
 
     def replay(self, sink: Sink) -> ReplayReport:
-        """Resend every ready event in order; stop at the first sign the backend is down."""
+        """Resend every ready event in order; stop at the first sign the backend is down.
+
+        One replay at a time per spool (a lock held for the whole replay, released by the OS if
+        the process dies), so a claimed file found at the start can only be a crash's leftover.
+        """
+        with self._locked(".replay.lock"):
+            return self._replay(sink)
+
+    def _replay(self, sink: Sink) -> ReplayReport:
         report = ReplayReport(target=sink.target)
         report.recovered = self.recover()[0]
         sent = self.sent_keys()

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from openlineage.client.event_v2 import InputDataset, OutputDataset
@@ -277,9 +276,8 @@ def quarantine_facet(
 
 def _dbt_manifest_reads(plan: ProductPlan, model: str) -> list[str] | None:
     """What a model reads according to the compiled dbt manifest, when one was compiled."""
-    project = getattr(plan.settings, "dbt_project_dir", None)
-    path = Path(project) / "target" / "manifest.json" if project else None
-    if path is None or not path.is_file():
+    path = plan.settings.dbt_project_dir / "target" / "manifest.json"
+    if not path.is_file():
         log.debug("no compiled dbt manifest (settings dbt_project_dir): reads from derivedFrom")
         return None
     nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes", {})
