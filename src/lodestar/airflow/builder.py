@@ -74,11 +74,15 @@ def _schedule(plan: ProductPlan, catalog: Catalog) -> Any:
     if schedule.cron:
         return schedule.cron
     if schedule.on_inputs:
-        upstream = [i.upstream for i in plan.inputs.values() if i.upstream]
+        upstream = sorted({i.upstream for i in plan.inputs.values() if i.upstream})
+        plans: dict[str, ProductPlan] = {}
         assets = []
         for product, output in upstream:
-            upstream_plan = plan_product(catalog.products[product], catalog.products, plan.settings)
-            assets.append(output_asset(upstream_plan.outputs[output]))
+            if product not in plans:
+                plans[product] = plan_product(
+                    catalog.products[product], catalog.products, plan.settings
+                )
+            assets.append(output_asset(plans[product].outputs[output]))
         return assets or None
     return None
 
@@ -114,7 +118,6 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
         default_args=_default_args(product),
         tags=_tags(product),
         deadline=deadline,
-        params={"start": None, "end": None},
         max_active_runs=2,
     )
     common = {"product": product.name, "manifests_dir": manifests_dir, "dag": dag}
@@ -131,8 +134,7 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
                 )
             ]
         elif isinstance(step, DbtStep):
-            current = _dbt_tasks(plan, step, common, previous)
-            previous = current[-1:] if current else previous
+            previous = _dbt_tasks(plan, step, common, previous) or previous
             continue
         else:
             assert isinstance(step, QualityStep)
@@ -150,22 +152,21 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
 def _dbt_tasks(
     plan: ProductPlan, step: DbtStep, common: dict[str, Any], previous: list[BaseOperator]
 ) -> list[BaseOperator]:
-    """One task per selected model (dbt build: the model and its tests), in model order.
+    """One task per selected model (dbt build: the model and its tests), wired as dbt orders them.
 
-    The returned list ends with a task that every leaf model feeds, so later steps wait for all.
+    Returns the leaf models, which the next step waits for.
     """
     models = select_models(plan.settings.dbt_project_dir, step.select)
-    pool = DUCKDB_POOL if plan.settings.dbt_target == "duckdb" else None
+    pool = DUCKDB_POOL if plan.settings.dbt_target == "duckdb" else "default_pool"
     tasks: dict[str, BaseOperator] = {}
     for model in models:
         output = plan.outputs.get(model.name)
-        outlets = [output_asset(output)] if output else []
         tasks[model.unique_id] = DbtModelOperator(
             task_id=f"{step.name}.{model.name}",
             step=step,
             model=model.name,
-            outlets=outlets,
-            pool=pool or "default_pool",
+            outlets=[output_asset(output)] if output else [],
+            pool=pool,
             **common,
         )
     has_children: set[str] = set()
@@ -174,17 +175,7 @@ def _dbt_tasks(
         has_children.update(d for d in model.depends_on if d in tasks)
         for parent in parents or previous:
             parent >> tasks[model.unique_id]
-    leaves = [t for uid, t in tasks.items() if uid not in has_children]
-    return [*tasks.values(), *leaves[-1:]] if len(leaves) == 1 else _join(leaves, step, common)
-
-
-def _join(leaves: list[BaseOperator], step: DbtStep, common: dict[str, Any]) -> list[BaseOperator]:
-    from airflow.providers.standard.operators.empty import EmptyOperator
-
-    done = EmptyOperator(task_id=f"{step.name}.done", dag=common["dag"])
-    for leaf in leaves:
-        leaf >> done
-    return [*leaves, done]
+    return [task for uid, task in tasks.items() if uid not in has_children]
 
 
 def build_error_dag(source: Path, errors: list[str]) -> DAG:

@@ -1,0 +1,163 @@
+"""Parse-time benchmark: Lodestar's DAG loader against dag-factory on equivalent YAML DAGs.
+
+For 1, 50 and 200 manifests, both sides get a fresh folder and a fresh interpreter; each
+measurement is Airflow's own ``DagBag`` load of the folder (imports of Airflow are warmed first
+and not counted). The dag-factory side builds the same DAG ids with the same tasks and edges as
+the Lodestar DAGs, from YAML, with EmptyOperator tasks. Median of three runs is reported with
+peak RSS. Run with ``make bench-parse``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = (1, 50, 200)
+REPEATS = 3
+
+MEASURE = r"""
+import json, resource, sys, time
+from airflow.dag_processing.dagbag import DagBag
+import airflow.providers.apache.spark.operators.spark_submit  # warm provider imports
+import airflow.providers.standard.operators.empty
+started = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+elapsed = time.perf_counter() - started
+heavy = sorted(m for m in ("pyspark", "dbt", "cosmos") if m in sys.modules)
+print(json.dumps({"seconds": elapsed, "dags": len(bag.dags), "errors": len(bag.import_errors),
+                  "tasks": sum(len(d.task_dict) for d in bag.dags.values()),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "heavy_imports": heavy}))
+"""
+
+
+def lodestar_folder(base: Path, size: int) -> tuple[Path, dict[str, str]]:
+    manifests = base / "manifests"
+    manifests.mkdir(parents=True)
+    (manifests / "retail-orders.yaml").write_text(
+        (ROOT / "manifests" / "retail-orders.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    template = (ROOT / "manifests" / "product-affinity.yaml").read_text(encoding="utf-8")
+    for i in range(1, size):
+        text = template.replace("name: product-affinity", f"name: product-affinity-{i:03d}")
+        (manifests / f"product-affinity-{i:03d}.yaml").write_text(text, encoding="utf-8")
+    dags = base / "dags"
+    dags.mkdir()
+    (dags / "lodestar_dags.py").write_text(
+        (ROOT / "dags" / "lodestar_dags.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return dags, {"LODESTAR_MANIFESTS": str(manifests)}
+
+
+def dag_factory_folder(base: Path, shapes: dict[str, dict[str, list[str]]]) -> Path:
+    dags = base / "dags"
+    dags.mkdir(parents=True)
+    for dag_id, edges in shapes.items():
+        tasks = {
+            task_id: {
+                "operator": "airflow.providers.standard.operators.empty.EmptyOperator",
+                **({"dependencies": upstream} if upstream else {}),
+            }
+            for task_id, upstream in edges.items()
+        }
+        config = {
+            dag_id: {
+                "default_args": {"owner": "bench", "start_date": "2024-01-01", "retries": 2},
+                "schedule": None,
+                "catchup": False,
+                "description": "equivalent of a Lodestar product DAG",
+                "tasks": tasks,
+            }
+        }
+        (dags / f"{dag_id}.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (dags / "load_yaml.py").write_text(
+        "# airflow DAG loader for dag-factory YAML\n"
+        "from dagfactory import load_yaml_dags\n\n"
+        "load_yaml_dags(globals_dict=globals(), dags_folder=__file__.rsplit('/', 1)[0])\n",
+        encoding="utf-8",
+    )
+    return dags
+
+
+def lodestar_shapes(env: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """Task ids and upstream ids of the Lodestar DAGs, to rebuild them with dag-factory."""
+    code = (
+        "import json\nfrom lodestar.airflow.loader import build_dags\n"
+        "print(json.dumps({d: {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}"
+        " for d, dag in build_dags().items()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shapes: dict[str, dict[str, list[str]]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return shapes
+
+
+def measure(folder: Path, env: dict[str, str], home: Path) -> dict[str, float]:
+    runs = []
+    for _ in range(REPEATS):
+        full_env = {
+            **os.environ,
+            **env,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, str(folder)],
+            env=full_env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"DagBag load of {folder} failed:\n{out.stderr[-3000:]}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = dict(runs[0])
+    best["seconds"] = statistics.median(r["seconds"] for r in runs)
+    best["rss_mb"] = max(r["rss_mb"] for r in runs)
+    return best
+
+
+def main() -> int:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lodestar-bench-parse-") as tmp:
+        for size in SIZES:
+            base = Path(tmp) / f"n{size}"
+            ours_dags, env = lodestar_folder(base / "lodestar", size)
+            ours = measure(ours_dags, env, base / "home-a")
+            shapes = lodestar_shapes(env)
+            theirs = measure(dag_factory_folder(base / "dagfactory", shapes), {}, base / "home-b")
+            rows.append((size, ours, theirs))
+            print(f"measured {size} manifests", file=sys.stderr)
+    header = (
+        f"{'manifests':>9} {'DAGs':>5} {'tasks':>6} {'lodestar s':>11} {'dag-factory s':>14}"
+        f" {'ratio':>6} {'lodestar MB':>12} {'dag-factory MB':>15}  heavy imports"
+    )
+    print(header)
+    for size, ours, theirs in rows:
+        ratio = ours["seconds"] / theirs["seconds"] if theirs["seconds"] else float("nan")
+        print(
+            f"{size:>9} {ours['dags']:>5} {ours['tasks']:>6} {ours['seconds']:>11.3f} "
+            f"{theirs['seconds']:>14.3f} {ratio:>6.2f} {ours['rss_mb']:>12.0f} "
+            f"{theirs['rss_mb']:>15.0f}  {','.join(ours['heavy_imports']) or 'none'}"
+        )
+        if ours["errors"] or theirs["errors"] or ours["dags"] != theirs["dags"]:
+            print(f"  WARNING: import errors or DAG count differ: {ours} {theirs}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
