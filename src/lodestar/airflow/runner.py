@@ -1,4 +1,4 @@
-"""Run product DAGs through the project-local Airflow (``airflow dags test``), for the demo and tests.
+"""Run product DAGs through the project-local Airflow (`airflow dags test`), for demo and tests.
 
 The Airflow CLI runs in a child process with the environment of :mod:`environment`, so the DAGs
 are parsed and executed exactly as a scheduler would, with the real operators and listeners.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +32,13 @@ class DagRunResult:
     log_file: Path
 
 
-def _airflow(settings: Settings, repo_root: Path) -> tuple[list[str], dict[str, str]]:
-    import os
+def airflow_executable() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
 
+
+def _airflow(settings: Settings, repo_root: Path) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, **airflow_env(settings, repo_root)}
-    return [str(Path(sys.executable).with_name("airflow"))], env
+    return [airflow_executable()], env
 
 
 def prepare_airflow(settings: Settings, repo_root: Path) -> None:
@@ -61,6 +65,7 @@ def run_dag(
     dag_id: str,
     logical_date: str,
     conf: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DagRunResult:
     """``airflow dags test`` one DAG; its full log goes to ``<home>/logs/<dag>.log``."""
     command, env = _airflow(settings, repo_root)
@@ -78,8 +83,11 @@ def run_dag(
         assert proc.stdout is not None
         for line in proc.stdout:
             sink.write(line)
-            if "[DAG TEST] end task" in line or "[DAG TEST] starting task" in line:
-                log.info("%s: %s", dag_id, line.split("[DAG TEST]", 1)[1].strip()[:120])
+            if "[DAG TEST] end task" in line:
+                step = line.split("[DAG TEST]", 1)[1].split("[", 1)[0].strip()
+                log.info("%s: %s", dag_id, step)
+                if progress is not None:
+                    progress(step)
         proc.wait()
     text = log_file.read_text(encoding="utf-8")
     succeeded = proc.returncode == 0 and "state=success" in text and "state=failed" not in text

@@ -1,0 +1,154 @@
+"""``lodestar demo``: run the reference products through Airflow on the shipped data;
+``lodestar airflow``: run any Airflow command against the project-local Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lodestar.cli.command import Commands, add_command
+from lodestar.cli.console import Console
+from lodestar.errors import LodestarError
+
+ORDERS = "retail-orders"
+AFFINITY = "product-affinity"
+
+
+def register(commands: Commands) -> None:
+    parser = add_command(
+        commands,
+        "demo",
+        run,
+        help="run retail-orders then product-affinity through Airflow and summarise",
+        description=(
+            "Initialise the project-local Airflow (SQLite, under LODESTAR_HOME), compile the dbt "
+            "project, run both reference products with `airflow dags test` on the shipped "
+            "Online Retail file, and print what they produced."
+        ),
+    )
+    parser.add_argument("--manifests", type=Path, help="manifests folder (LODESTAR_MANIFESTS)")
+    parser.add_argument("--date", default=None, help="logical date of the runs (default: now)")
+    airflow = add_command(
+        commands,
+        "airflow",
+        run_airflow,
+        help="run an Airflow command on the project-local Airflow (e.g. standalone)",
+        description=(
+            "Runs `airflow ARGS...` with the environment Lodestar uses: project-local home, "
+            "SQLite, the dags/ and plugins/ folders, spark_default and the lineage transport. "
+            "`lodestar airflow env` prints that environment as export lines."
+        ),
+    )
+    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for airflow")
+
+
+def _repo_root(manifests_dir: Path) -> Path:
+    return manifests_dir.resolve().parent
+
+
+def run_airflow(args: argparse.Namespace, console: Console) -> int:
+    from lodestar.airflow.environment import airflow_env
+    from lodestar.airflow.runner import airflow_executable
+    from lodestar.settings import load_settings
+
+    settings = load_settings()
+    env = airflow_env(settings, _repo_root(settings.manifests_dir))
+    if args.airflow_args[:1] == ["env"]:
+        for key, value in sorted(env.items()):
+            console.print(f"export {key}='{value}'")
+        return 0
+    return subprocess.call([airflow_executable(), *args.airflow_args], env={**os.environ, **env})
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from lodestar.airflow.runner import prepare_airflow, run_dag
+    from lodestar.dbt import compile_project
+    from lodestar.manifest import load_folder
+    from lodestar.plan import plan_product
+    from lodestar.settings import load_settings
+    from lodestar.summary import summarise
+
+    settings = load_settings(manifests_dir=args.manifests)
+    repo_root = _repo_root(settings.manifests_dir)
+    catalog = load_folder(settings.manifests_dir)
+    if catalog.errors:
+        for error in catalog.errors:
+            console.problem(error)
+        return 1
+    missing = {ORDERS, AFFINITY} - set(catalog.products)
+    if missing:
+        raise LodestarError(f"the demo needs the reference manifests; missing: {sorted(missing)}")
+
+    console.print(f"Lodestar home: {settings.home}")
+    console.print("Compiling the dbt project (manifest.json for the DAGs)...")
+    compile_project(settings)
+    console.print("Initialising Airflow (SQLite)...")
+    prepare_airflow(settings, repo_root)
+    logical_date = args.date or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    for dag_id in (ORDERS, AFFINITY):
+        console.print(f"Running {dag_id} through Airflow...")
+        result = run_dag(
+            settings,
+            repo_root,
+            dag_id,
+            logical_date,
+            progress=lambda line: console.print(f"  {line}"),
+        )
+        if not result.succeeded:
+            console.error(f"{dag_id} failed after {result.seconds:.0f} s; log: {result.log_file}")
+            return 1
+        console.success(f"{dag_id} succeeded in {result.seconds:.0f} s")
+
+    orders = plan_product(catalog.products[ORDERS], catalog.products, settings)
+    affinity = plan_product(catalog.products[AFFINITY], catalog.products, settings)
+    _print_summary(console, summarise(orders, affinity))
+    return 0
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "n/a" if value is None else str(value)
+
+
+def _print_summary(console: Console, s: object) -> None:
+    from lodestar.summary import RunSummary
+
+    assert isinstance(s, RunSummary)
+    console.print("")
+    console.print(console.style("Summary", "bold"))
+    console.print(f"  rows read              {_fmt(s.rows_in)}")
+    console.print(f"  rows kept              {_fmt(s.rows_kept)}")
+    total = sum(s.quarantined.values())
+    console.print(f"  rows quarantined       {_fmt(total)}")
+    for reason, count in sorted(s.quarantined.items(), key=lambda kv: (-kv[1], kv[0])):
+        console.print(f"    {reason:<24} {_fmt(count)}")
+    console.print(
+        f"  orders (baskets)       {_fmt(s.baskets if s.baskets is not None else s.orders)}"
+    )
+    console.print(f"  pairs counted          {_fmt(s.pairs)}")
+    console.print(f"  rules kept             {_fmt(s.rules)}")
+    if s.top_recommendations:
+        console.print("  top recommendations (lift):")
+        for r in s.top_recommendations:
+            console.print(
+                f"    {r['description'] or r['product']} -> "
+                f"{r['recommended_description'] or r['recommended']}  "
+                f"lift {r['lift']:.1f}, confidence {r['confidence']:.2f}"
+            )
+    nsm = s.north_star
+    if nsm:
+        status = {True: "on track", False: "below target", None: "no value"}[nsm["on_track"]]
+        console.print(
+            f"  NSM {nsm['name']}: {_fmt(nsm['value'])} in {nsm['period']} against target "
+            f"{_fmt(nsm['target'])} ({status}); history of {nsm['history_length']} periods"
+        )
+    else:
+        console.print("  NSM: not published")
+    events = f" ({s.lineage_events} events)" if s.lineage_events is not None else ""
+    console.print(f"  lineage                {s.lineage_target}{events}")
