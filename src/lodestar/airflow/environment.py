@@ -12,20 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from lodestar.lineage.transport import airflow_transport
 from lodestar.settings import ENVIRONMENT, Settings
-
-
-def lineage_transport(settings: Settings) -> dict[str, object]:
-    """OpenLineage transport config for the Airflow provider (file by default, HTTP if set)."""
-    transport: dict[str, object] = {
-        "type": "lodestar.lineage.transport.SpoolingTransport",
-        "spool_dir": str(settings.spool_dir),
-    }
-    if settings.lineage_url:
-        transport["url"] = settings.lineage_url
-    else:
-        transport["file"] = str(settings.lineage_file)
-    return transport
 
 
 def airflow_env(settings: Settings, repo_root: Path) -> dict[str, str]:
@@ -41,7 +29,7 @@ def airflow_env(settings: Settings, repo_root: Path) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__OPENLINEAGE__NAMESPACE": settings.lineage_namespace,
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(lineage_transport(settings)),
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(airflow_transport(settings)),
         "AIRFLOW__OPENLINEAGE__DISABLED": str(settings.lineage_disabled),
         "AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO": "True",
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": spark_master}),
@@ -51,5 +39,4 @@ def airflow_env(settings: Settings, repo_root: Path) -> dict[str, str]:
         value = getattr(settings, field)
         if value is not None and variable not in env:
             env[variable] = str(value)
-    env.setdefault("PYTHONPATH", "")
     return env
