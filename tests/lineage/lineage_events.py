@@ -24,20 +24,28 @@ MANIFESTS = REPO_ROOT / "manifests"
 SOURCE = REPO_ROOT / "data" / "online-retail" / "online_retail.parquet"
 PRODUCTS = ("retail-orders", "product-affinity")  # upstream first, as a run goes
 LOGICAL_DATE = datetime(2011, 12, 1, tzinfo=UTC)
+INGEST_OUTPUTS = ("order_lines", "orders", "products", "quarantine")
 
 REASONS = {"cancellation": 9288, "non_product_code": 2917, "duplicate_line": 5268}
+#: the shape the ingest job writes (lodestar.jobs.ingest); "outputs" are filled with locations
 INGEST_STATS: dict[str, Any] = {
+    "job": "ingest",
+    "product": "retail-orders",
+    "status": "succeeded",
+    "interval": None,
     "rows_in": 541909,
     "rows_kept": 541909 - sum(REASONS.values()),
+    "rows_quarantined": sum(REASONS.values()),
     "reasons": REASONS,
-    "outputs": {
-        "order_lines": {"rows": 541909 - sum(REASONS.values()), "files": 13},
-        "orders": {"rows": 20541, "files": 13},
-        "products": {"rows": 3931, "files": 1},
-        "quarantine": {"rows": sum(REASONS.values()), "files": 14},
-    },
+    "rejected_share": round(sum(REASONS.values()) / 541909, 6),
+    "max_rejected_share": 0.1,
+    "outputs": {},
+    "products": 3931,
+    "orders": 20541,
 }
 AFFINITY_STATS: dict[str, Any] = {
+    "job": "affinity",
+    "product": "product-affinity",
     "outputs": {
         "item_support": {"rows": 3931},
         "pair_rules": {"rows": 412},
@@ -63,12 +71,49 @@ NSM_HISTORY = [
     {"period": "2011-10", "value": 0.55},
     {"period": "2011-11", "value": 0.62},
 ]
+#: the shape the measure step publishes (lodestar.measures.publish_measures)
 PUBLISHED: dict[str, Any] = {
-    "north_star": {"id": "cross-sell-attach-rate", "history": NSM_HISTORY},
-    "goal_measures": [
-        {"period": "2011-10", "basket_breadth": 23.5, "revenue_per_order": 470.0},
-        {"period": "2011-11", "basket_breadth": 25.0, "revenue_per_order": 560.0},
+    "product": "product-affinity",
+    "published_at": "2011-12-01T06:00:00+00:00",
+    "measures": {
+        "attach_rate": {"unit": "ratio", "history": NSM_HISTORY},
+        "basket_breadth": {
+            "unit": "products per order",
+            "history": [{"period": "2011-10", "value": 23.5}, {"period": "2011-11", "value": 25.0}],
+        },
+        "revenue_per_order": {
+            "unit": "GBP",
+            "history": [
+                {"period": "2011-10", "value": 470.0},
+                {"period": "2011-11", "value": 560.0},
+            ],
+        },
+    },
+    "goals": [
+        {"id": "raise-attach-rate", "measure": "attach_rate", "baseline": 0.5, "target": 0.6},
+        {
+            "id": "raise-basket-breadth",
+            "measure": "basket_breadth",
+            "baseline": 24.0,
+            "target": 28.0,
+        },
+        {
+            "id": "raise-revenue-per-order",
+            "measure": "revenue_per_order",
+            "baseline": 480.0,
+            "target": 550.0,
+        },
     ],
+    "north_star": {
+        "id": "cross-sell-attach-rate",
+        "period": "2011-11",
+        "value": 0.62,
+        "target": 0.6,
+        "gap": 0.02,
+        "on_track": True,
+        "history_length": 3,
+        "history": NSM_HISTORY,
+    },
 }
 
 
@@ -98,8 +143,10 @@ def reference_plans(settings: Settings) -> dict[str, ProductPlan]:
 
 def record_run(plans: dict[str, ProductPlan]) -> None:
     """Write the files the jobs and checks write after a run, where the plans say."""
+    ingest = plans["retail-orders"]
+    locations = {name: ingest.outputs[name].location for name in INGEST_OUTPUTS}
     files = {
-        ("retail-orders", "ingest"): INGEST_STATS,
+        ("retail-orders", "ingest"): INGEST_STATS | {"outputs": locations},
         ("retail-orders", "checks"): QUALITY["retail-orders"],
         ("product-affinity", "affinity"): AFFINITY_STATS,
         ("product-affinity", "checks"): QUALITY["product-affinity"],

@@ -226,27 +226,34 @@ _FILE_KEYS = ("files", "file_count", "fileCount")
 _BYTE_KEYS = ("bytes", "size", "size_bytes")
 
 
+#: top-level counts of the ingest job's stats that are an output's row count
+_ROWS_OF = {"order_lines": "rows_kept", "quarantine": "rows_quarantined"}
+
+
 def output_stats(stats: Mapping[str, Any] | None, output: str) -> OutputStats | None:
     """Row, file and byte counts of one output from a job's stats JSON.
 
-    Accepted shapes: ``{"outputs": {name: {"rows": n, "files": f, "bytes": b}}}`` (or the
-    output's entry being the row count itself), ``{"rows": {name: n}}``,
-    ``{"row_counts": {name: n}}`` and ``{"<name>_rows": n}``.
+    Accepted shapes, first match wins: ``{"outputs": {name: {"rows": n, "files": f, "bytes":
+    b}}}`` (or the entry being the row count itself; a location string is not a count);
+    ``{"rows": {name: n}}`` or ``{"row_counts": {name: n}}``; ``{name: n}`` and
+    ``{"<name>_rows": n}``; and the ingest job's ``rows_kept`` (order_lines) and
+    ``rows_quarantined`` (quarantine).
     """
     if not stats:
         return None
-    entry = (stats.get("outputs") or {}).get(output)
+    outputs = stats.get("outputs")
+    entry = outputs.get(output) if isinstance(outputs, Mapping) else None
     if isinstance(entry, Mapping):
         rows = next((_int(entry[k]) for k in _ROW_KEYS if k in entry), None)
         files = next((_int(entry[k]) for k in _FILE_KEYS if k in entry), None)
         size = next((_int(entry[k]) for k in _BYTE_KEYS if k in entry), None)
         return OutputStats(rows, files, size)
-    if _int(entry) is not None:
-        return OutputStats(_int(entry))
+    candidates = [entry]
     for key in ("rows", "row_counts", "rowCounts"):
         table = stats.get(key)
-        if isinstance(table, Mapping) and _int(table.get(output)) is not None:
-            return OutputStats(_int(table.get(output)))
-    if _int(stats.get(f"{output}_rows")) is not None:
-        return OutputStats(_int(stats.get(f"{output}_rows")))
-    return None
+        candidates.append(table.get(output) if isinstance(table, Mapping) else None)
+    candidates += [stats.get(output), stats.get(f"{output}_rows")]
+    if output in _ROWS_OF:
+        candidates.append(stats.get(_ROWS_OF[output]))
+    rows = next((_int(c) for c in candidates if _int(c) is not None), None)
+    return OutputStats(rows) if rows is not None else None

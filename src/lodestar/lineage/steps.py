@@ -257,8 +257,8 @@ def quarantine_facet(
     source = next((int(stats[k]) for k in _SOURCE_KEYS if isinstance(stats.get(k), int)), None)
     kept = next((int(stats[k]) for k in _KEPT_KEYS if isinstance(stats.get(k), int)), None)
     rejected = sum(counts.values())
-    limit = None
-    if step is not None and isinstance(step.params, IngestParams):
+    limit = stats.get("max_rejected_share")
+    if not isinstance(limit, int | float) and step and isinstance(step.params, IngestParams):
         limit = step.params.rules.max_rejected_share
     return QuarantineOutputDatasetFacet(
         producer=PRODUCER,
@@ -267,7 +267,7 @@ def quarantine_facet(
         keptRows=kept,
         rejectedRows=rejected,
         rejectedShare=(rejected / source) if source else None,
-        maxRejectedShare=limit,
+        maxRejectedShare=float(limit) if isinstance(limit, int | float) else None,
     )
 
 

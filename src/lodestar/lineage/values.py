@@ -93,8 +93,8 @@ def _period_values(
 ) -> list[PeriodValue]:
     values = []
     for row in rows:
-        if row.get("period") is None:
-            continue
+        if row.get("period") is None or column not in row:
+            continue  # NOTE: a row without the column says nothing of this measure
         value = _number(row.get(column))
         row_target = _number(row.get("target"))
         goal = row_target if row_target is not None else target
