@@ -34,6 +34,11 @@ Position = tuple[int, int]
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+#: the scalar types a manifest may hold; binary, python/* and local tags are refused
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")
+)
 #: nodes built per file before giving up; aliases can expand a small file enormously
 MAX_NODES = 200_000
 
@@ -97,7 +102,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: DataPath) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooLarge(node)
+            raise _TooLarge(path)
         self.source.values.setdefault(path, _position(node))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -137,12 +142,26 @@ class _Builder:
         return result
 
     def _scalar(self, node: yaml.Node, path: DataPath) -> Any:
+        hint = "only plain YAML values are allowed: text, numbers, booleans, dates, null"
+        if node.tag == _STR_TAG:  # NOTE: most values; the constructor would only copy them
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.error(node, path, f"unsupported YAML tag {node.tag}", hint, "yaml")
+            return None
         try:
             return self.loader.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
-            hint = "only plain YAML values are allowed: text, numbers, booleans, dates, null"
             problem = exc.problem or "cannot read this value"
             self.error(node, path, f"unsupported YAML value: {problem}", hint, "yaml")
+            return None
+        except (ValueError, KeyError, TypeError, OverflowError):
+            # NOTE: 2012-13-01 looks like a date to YAML but is none; so is `!!bool maybe`
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            what = "date" if kind == "timestamp" else kind
+            hint = "quote the value to keep it text"
+            if what == "date":
+                hint = "write a real date as YYYY-MM-DD, or quote the value to keep it text"
+            self.error(node, path, f"{node.value!r} is not a valid {what}", hint, "yaml")
             return None
 
     def _bad_tag(self, node: yaml.Node, path: DataPath) -> None:
@@ -151,8 +170,8 @@ class _Builder:
 
 
 class _TooLarge(Exception):
-    def __init__(self, node: yaml.Node) -> None:
-        self.node = node
+    def __init__(self, path: DataPath) -> None:
+        self.path = path
 
 
 def read_text(path: Path) -> str:
@@ -194,20 +213,19 @@ def parse_yaml(text: str, file: Path | None = None) -> tuple[Any, SourceMap, lis
         data = builder.build(node, ())
         return data, source, builder.errors
     except yaml.MarkedYAMLError as exc:
-        return None, source, [_syntax_error(exc, file)]
-    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
-        mark = getattr(exc, "mark", None)
-        position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        message = f"not valid YAML: {exc}"
-        return (
-            None,
-            source,
-            [ManifestError(message, location=Location(file, *position), rule="yaml")],
-        )
+        return None, source, [_syntax_error(exc, text, file)]
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"not valid YAML: character U+{code:04X} is not allowed ({exc.reason})"
+        hint = "remove the control character, or write it as an escape in double quotes"
+        location = Location(file, line, column)
+        return None, source, [ManifestError(message, location=location, hint=hint, rule="yaml")]
     except _TooLarge as exc:
         message = f"the document expands to more than {MAX_NODES} values"
         hint = "aliases (*name) are expanded; reference fewer or write the values out"
-        location = Location(file, *_position(exc.node))
+        location = source.locate(exc.path[:1], key=True)
         return None, source, [ManifestError(message, location=location, hint=hint, rule="yaml")]
     except RecursionError:
         message = "the document is nested too deeply"
@@ -216,19 +234,21 @@ def parse_yaml(text: str, file: Path | None = None) -> tuple[Any, SourceMap, lis
         loader.dispose()
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, file: Path | None) -> ManifestError:
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: Path | None) -> ManifestError:
     mark = exc.problem_mark or exc.context_mark
-    position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or "syntax error"
-    context = f" {exc.context}" if exc.context else ""
-    if exc.context_mark is not None and exc.context_mark is not mark:
-        context += f" (line {exc.context_mark.line + 1})"
-    hint = "check the indentation and quoting around this line"
-    if "\t" in problem or "tab" in problem:
+    if exc.context and problem.startswith("but "):
+        problem = f"{exc.context}, {problem}"
+    elif exc.context:
+        where = f" at line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
+        problem = f"{problem} ({exc.context}{where})"
+
+    lines = text.splitlines()
+    here = lines[line - 1][column - 1 : column] if 0 < line <= len(lines) else ""
+    hint = "check the indentation and the quoting around this place"
+    if here == "\t":
         hint = "indent with spaces; YAML does not allow tabs"
     return ManifestError(
-        f"not valid YAML: {problem}{context}".rstrip(),
-        location=Location(file, *position),
-        hint=hint,
-        rule="yaml",
+        f"not valid YAML: {problem}", location=Location(file, line, column), hint=hint, rule="yaml"
     )

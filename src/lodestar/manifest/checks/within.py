@@ -90,7 +90,7 @@ def check_chain_references(ctx: Checks, name: str) -> None:
         )
         ctx.ref(
             name,
-            (*path, "initiative id"),
+            (*path, "initiative"),
             hyp.initiative,
             names.initiatives,
             f"hypothesis {hyp.id!r} names initiative {hyp.initiative!r}, which is not declared",
