@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -364,3 +365,105 @@ def start_postgres(user: str = "lodestar", timeout: float = 60.0) -> PostgresSer
         raise ServiceError(f"pg_ctl start failed (exit {started.returncode}): {tail}")
     log.info("PostgreSQL %s on %s:%d", bindir.parent.name, LOOPBACK, port)
     return server
+
+
+# --- Airflow on PostgreSQL ----------------------------------------------------------------------
+
+
+@dataclass
+class AirflowStack:
+    """API server, scheduler (LocalExecutor) and DAG processor on one metadata database."""
+
+    api_url: str
+    env: dict[str, str]
+    home: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, body: object | None = None) -> object:
+        """A call to the REST API (all users are admins in this test deployment)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.api_url}/api/v2/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.processes.values())
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.processes.values())):
+            stop_process(proc, grace=30)
+
+
+def airflow_environment(
+    base: dict[str, str], database_url: str, home: Path, api_port: int
+) -> dict[str, str]:
+    """Airflow's test deployment: Postgres, LocalExecutor, loopback ports, schedules off."""
+    env = dict(base)
+    # NOTE: the Spark provider runs `spark-submit` from PATH; the venv's is pyspark's.
+    venv_bin = str(Path(sys.executable).parent)
+    env.update(
+        {
+            "PATH": os.pathsep.join([venv_bin, base.get("PATH", os.defpath)]),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (f"http://{LOOPBACK}:{api_port}/execution/"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "lodestar-cluster-test",
+            "AIRFLOW__API__HOST": LOOPBACK,
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            # NOTE: runs come only from the test's triggers: no cron runs, no asset-triggered
+            # runs of product-affinity while retail-orders finishes.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        }
+    )
+    return env
+
+
+def start_airflow(env: dict[str, str], home: Path, timeout: float = 240.0) -> AirflowStack:
+    """``airflow db migrate``, then the three components; ready once the API answers."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    home.mkdir(parents=True, exist_ok=True)
+    migrate = subprocess.run(
+        [airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False
+    )
+    if migrate.returncode != 0:
+        raise ServiceError(
+            f"airflow db migrate failed: {migrate.stdout[-1500:]}{migrate.stderr[-1500:]}"
+        )
+    port = env["AIRFLOW__API__PORT"]
+    stack = AirflowStack(f"http://{LOOPBACK}:{port}", env, home)
+    logs = home / "service-logs"
+    for name, args in (
+        ("api-server", ["api-server", "--host", LOOPBACK, "--port", port]),
+        ("scheduler", ["scheduler"]),
+        ("dag-processor", ["dag-processor"]),
+    ):
+        stack.processes[name] = start_logged([airflow, *args], logs / f"{name}.log", env, home)
+
+    def api_ready() -> bool:
+        try:
+            stack.request("GET", "monitor/health")
+        except OSError:
+            return False
+        return True
+
+    try:
+        wait_for("Airflow API server", api_ready, timeout, stack.alive, logs / "api-server.log")
+    except ServiceError:
+        stack.stop()
+        raise
+    return stack
