@@ -98,6 +98,14 @@ def serialize(event: Any) -> str:
     return Serde.to_json(event, separators=(",", ":"))
 
 
+def _describe(event: dict[str, Any]) -> str:
+    """``COMPLETE event of lodestar/retail-orders.ingest`` (or the event key for others)."""
+    job = event.get("job") if isinstance(event.get("job"), dict) else {}
+    if event.get("eventType") and job:
+        return f"{event['eventType']} event of {job.get('namespace')}/{job.get('name')}"
+    return f"event {event_key(event)}"
+
+
 def make_sink(config: SpoolingConfig, settings: Settings) -> Sink:
     """HTTP when a URL is configured (config, then ``OPENLINEAGE_URL``), else the JSONL file."""
     url = config.url or settings.lineage_url
@@ -133,7 +141,9 @@ class SpoolingTransport(Transport):
             return
         try:
             body = serialize(event)
-            key = event_key(json.loads(body))
+            parsed = json.loads(body)
+            key = event_key(parsed)
+            what = _describe(parsed)
         except Exception as exc:
             log.warning("lineage event could not be serialized (%s); the task is unaffected", exc)
             log.debug("serialization failure", exc_info=True)
@@ -144,16 +154,16 @@ class SpoolingTransport(Transport):
 
         if result.outcome is Outcome.ACCEPTED:
             self._count("sent")
-            log.debug("lineage event %s sent to %s", key, self.sink.target)
+            log.info("lineage: %s sent to %s (%s)", what, self.sink.target, self._tally())
             return
         if result.outcome is Outcome.REJECTED:
             self._count("rejected")
             log.warning(
-                "lineage backend %s rejected event %s (%s); kept for inspection; "
-                "the task is unaffected",
+                "lineage backend %s rejected %s (%s); kept in %s; the task is unaffected",
                 self.sink.target,
-                key,
+                what,
                 result.detail,
+                self.spool.folder / "rejected",
             )
             self._keep(body, key, rejected_reason=result.detail)
             return
@@ -162,14 +172,15 @@ class SpoolingTransport(Transport):
         if not self._warned:
             self._warned = True
             log.warning(
-                "lineage backend %s unavailable (%s): event spooled to %s; the task is "
+                "lineage backend %s unavailable (%s): %s spooled to %s; the task is "
                 "unaffected; run `lodestar lineage replay` once the backend is back",
                 self.sink.target,
                 result.detail,
+                what,
                 self.spool.folder,
             )
         else:
-            log.info("lineage event %s spooled (%d this process)", key, self.counts["spooled"])
+            log.info("lineage: %s spooled (%s)", what, self._tally())
 
     def _keep(self, body: str, key: str, rejected_reason: str | None = None) -> None:
         try:
@@ -183,6 +194,10 @@ class SpoolingTransport(Transport):
     def _count(self, what: str) -> None:
         with self._lock:
             self.counts[what] += 1
+
+    def _tally(self) -> str:
+        c = self.counts
+        return f"this process: {c['sent']} sent, {c['spooled']} spooled, {c['rejected']} rejected"
 
     def close(self, timeout: float = -1) -> bool:
         log.info(
