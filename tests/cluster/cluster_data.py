@@ -46,14 +46,15 @@ def assert_same_rows(name: str, expected: list[Row], found: list[Row]) -> None:
         assert same, f"{name}: row {number} differs:\n expected: {a}\n found   : {b}"
 
 
-def without_timings(value: Any) -> Any:
-    """Run statistics without their wall times, which differ between any two runs."""
-    if isinstance(value, dict):
-        return {
-            k: without_timings(v)
-            for k, v in value.items()
-            if not any(word in k for word in ("second", "duration", "elapsed", "_at", "time"))
-        }
-    if isinstance(value, list):
-        return [without_timings(v) for v in value]
-    return value
+#: what differs between any two runs of the same step: wall times, the Spark application, and
+#: the places (lake root, parameter and statistics files) of one deployment
+RUN_SPECIFIC = ("timings", "spark", "outputs", "stats_path", "path", "seconds", "duration")
+
+
+def comparable(stats: Any) -> Any:
+    """Run statistics without what is specific to one run (see ``RUN_SPECIFIC``)."""
+    if isinstance(stats, dict):
+        return {k: comparable(v) for k, v in stats.items() if k not in RUN_SPECIFIC}
+    if isinstance(stats, list):
+        return [comparable(v) for v in stats]
+    return stats
