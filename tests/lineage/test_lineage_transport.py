@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -231,29 +230,3 @@ def test_disabled_lineage_drops_events_without_sending(
     transport = SpoolingTransport(SpoolingConfig.from_settings(off), off)
     transport.emit(events[0])
     assert transport.counts["dropped"] == 1 and marquez.posts == 0
-
-
-@pytest.mark.airflow
-def test_airflow_provider_builds_the_transport_from_its_config(
-    settings: Settings,
-    marquez: MarquezStub,
-    events: list[Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    for name in ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE_DISABLED"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
-    monkeypatch.setenv("LODESTAR_HOME", str(settings.home))
-    monkeypatch.setenv(
-        "AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps({"type": CLASS_PATH, "url": marquez.url})
-    )
-    from airflow.providers.openlineage import conf
-    from airflow.providers.openlineage.plugins.adapter import OpenLineageAdapter
-
-    client = OpenLineageAdapter().get_or_create_openlineage_client()
-    client.emit(events[0])
-
-    assert not conf.is_disabled()
-    assert isinstance(client.transport, SpoolingTransport)
-    assert [event_id(e) for e in marquez.events] == [event_id(as_dicts(events[:1])[0])]
