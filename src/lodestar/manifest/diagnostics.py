@@ -322,7 +322,8 @@ def _type_hint(kind: str, value: Any) -> str:
     if kind == "string_type" and isinstance(value, bool):
         return "YAML reads yes/no/on/off/true/false as booleans; quote the value to keep it text"
     if kind == "string_type" and isinstance(value, int | float | date):
-        return f'YAML reads this as a {_describe(value).split()[0]}; quote it: "{value}"'
+        what = "date" if isinstance(value, date) else "number"
+        return f'YAML reads this as a {what}; quote it: "{value}"'
     if kind == "list_type":
         return "write a list as [a, b] or as one '- item' line per entry"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
