@@ -49,10 +49,11 @@ def run_folder(ctx: TaskContext, context: Context) -> Path:
     return folder
 
 
-def read_stats(path: Path) -> dict[str, Any] | None:
+def read_stats(path: Path) -> Any:
+    """The JSON a step left behind (job statistics: an object; check results: a list)."""
     if not path.exists():
         return None
-    return dict(json.loads(path.read_text(encoding="utf-8")))
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class LineageMixin:
