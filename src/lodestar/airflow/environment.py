@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from lodestar.lineage.transport import airflow_transport
@@ -35,6 +36,11 @@ def airflow_env(settings: Settings, repo_root: Path) -> dict[str, str]:
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": spark_master}),
     }
     env = {key: os.environ.get(key, value) for key, value in defaults.items()}
+    # NOTE: spark-submit, dbt and airflow are console scripts of this interpreter's environment
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        env["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
     for field, variable in ENVIRONMENT.items():
         value = getattr(settings, field)
         if value is not None and variable not in env:
