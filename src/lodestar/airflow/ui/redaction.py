@@ -12,11 +12,16 @@ MASK = "***"
 
 #: ``scheme://user:password@`` or ``scheme://token@``: everything between ``//`` and ``@``
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s@?#]+)@")
-#: query or fragment parameters whose name says they hold a secret
+#: query or fragment parameters one of whose name parts (split at ``_``, ``-``, ``.``) says it
+#: holds a secret: ``token``, ``access_token``, ``X-Amz-Signature``, ``sig``, ``api_key``...
+_SECRET_WORDS = (
+    "password|passwd|pwd|secret|token|apikey|api[_-]key|accesskey|access[_-]key|signature|sig|"
+    "credential|credentials|auth"
+)
 _SECRET_PARAM = re.compile(
-    r"(?P<key>[?&;#](?:[A-Za-z0-9_.-]*?)"
-    r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|signature|sig|"
-    r"credential|auth)[A-Za-z0-9_.-]*=)(?P<value>[^&;#\s'\"]+)",
+    r"(?P<key>[?&;#](?:[A-Za-z0-9]+[_.-])*"
+    rf"(?:{_SECRET_WORDS})(?:[_.-][A-Za-z0-9]+)*=)"
+    r"(?P<value>[^&;#\s'\"]+)",
     re.IGNORECASE,
 )
 
