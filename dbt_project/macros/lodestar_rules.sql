@@ -15,7 +15,8 @@
 {#- Orders and attached orders per period, with whether the period had a trailing window to
     learn from. The denominator is every valid order of the period (retail-orders' orders), as
     the manifest's measure says; an order counts as attached when the affinity job found at
-    least one pair of the period's out-of-sample rules in it. -#}
+    least one pair of the period's out-of-sample rules in it. Only months count: orders without
+    a usable time (period 'unknown') belong to no month. -#}
 {% macro lodestar_attach_by_period() -%}
     select
         o.period,
@@ -25,6 +26,7 @@
     from (
         select cast(period as string) as period, order_id
         from {{ source('retail_orders', 'orders') }}
+        where {{ lodestar_is_month('cast(period as string)') }}
     ) o
     left join (
         select order_id, cast(period as string) as period, attached
@@ -40,4 +42,10 @@
     ) h
         on h.period = o.period
     group by o.period
+{%- endmacro %}
+
+{#- Whether a period label is a month (YYYY-MM). The ingest job files rows without a usable
+    time under the period 'unknown': no month's measure can count them. -#}
+{% macro lodestar_is_month(expression) -%}
+    {{ expression }} like '____-__'
 {%- endmacro %}

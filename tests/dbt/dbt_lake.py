@@ -44,6 +44,7 @@ DESCRIPTIONS = {
     "P12": "RIBBON",
 }
 PRICES = {pid: round(0.85 + 0.6 * i, 2) for i, pid in enumerate(DESCRIPTIONS)}
+UNKNOWN_PERIOD = "unknown"
 FILLERS = ("P06", "P07", "P08", "P09", "P10", "P11", "P12")
 
 STRING, LONG, DOUBLE, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
@@ -207,6 +208,23 @@ def build_lake(periods: tuple[str, ...] = PERIODS, seed: int = 20111) -> Lake:
                         "period": period,
                     }
                 )
+    for product_id in ("P01", "P02"):
+        # an order without a usable time: the ingest job files it under period 'unknown'
+        lines.append(
+            {
+                "order_id": "U0001",
+                "line_number": len(lines) + 1,
+                "product_id": product_id,
+                "description": DESCRIPTIONS[product_id],
+                "quantity": 1,
+                "unit_price": PRICES[product_id],
+                "line_revenue": PRICES[product_id],
+                "ordered_at": None,
+                "customer_id": "C01",
+                "country": "United Kingdom",
+                "period": UNKNOWN_PERIOD,
+            }
+        )
     lake = Lake()
     lake.tables[("retail-orders", "order_lines")] = lines
     _retail_outputs(lake, lines)
@@ -257,7 +275,11 @@ def _retail_outputs(lake: Lake, lines: list[dict[str, Any]]) -> None:
     ]
     products = []
     for pid in sorted({line["product_id"] for line in lines}):
-        times = [line["ordered_at"] for line in lines if line["product_id"] == pid]
+        times = [
+            line["ordered_at"]
+            for line in lines
+            if line["product_id"] == pid and line["ordered_at"] is not None
+        ]
         products.append(
             {
                 "product_id": pid,
@@ -352,6 +374,18 @@ def _affinity_outputs(lake: Lake, lines: list[dict[str, Any]], periods: tuple[st
                     "recommended_pairs": held,
                     "attached": held > 0,
                     "has_history": bool(learned),
+                }
+            )
+    for order_id, basket in baskets.items():
+        if period_of[order_id] == UNKNOWN_PERIOD:
+            attach.append(
+                {
+                    "order_id": order_id,
+                    "period": UNKNOWN_PERIOD,
+                    "distinct_items": len(basket),
+                    "recommended_pairs": 0,
+                    "attached": False,
+                    "has_history": False,
                 }
             )
     lake.tables[("product-affinity", "period_rules")] = period_rules

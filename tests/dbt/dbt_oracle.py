@@ -6,11 +6,17 @@ model and this oracle agree only when both say the same thing.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
 Row = dict[str, Any]
+
+
+def is_month(period: str) -> bool:
+    """Measures are per month; orders without a usable time (period 'unknown') count in none."""
+    return re.fullmatch(r"\d{4}-\d{2}", period) is not None
 
 
 def recommendations(pair_rules: list[Row], params: dict[str, Any]) -> list[Row]:
@@ -52,7 +58,8 @@ def attach_by_period(orders: list[Row], order_attach: list[Row]) -> dict[str, Ro
         history[row["period"]] |= row["has_history"]
     counts: dict[str, int] = defaultdict(int)
     for order in orders:
-        counts[order["period"]] += 1
+        if is_month(order["period"]):
+            counts[order["period"]] += 1
     return {
         period: {
             "period": period,
@@ -68,7 +75,8 @@ def attach_by_period(orders: list[Row], order_attach: list[Row]) -> dict[str, Ro
 def goal_measures(orders: list[Row], order_attach: list[Row]) -> dict[str, Row]:
     by_period: dict[str, list[Row]] = defaultdict(list)
     for order in orders:
-        by_period[order["period"]].append(order)
+        if is_month(order["period"]):
+            by_period[order["period"]].append(order)
     nsm = attach_by_period(orders, order_attach)
     return {
         period: {
@@ -84,10 +92,11 @@ def goal_measures(orders: list[Row], order_attach: list[Row]) -> dict[str, Row]:
 
 def audiences(order_lines: list[Row], recs: list[Row], window_days: int) -> list[Row]:
     """Known customers who bought A in the window but not its recommended B, offered B."""
-    end = max(line["ordered_at"] for line in order_lines)
+    timed = [line for line in order_lines if line["ordered_at"] is not None]
+    end = max(line["ordered_at"] for line in timed)
     start = end - timedelta(days=window_days)
     bought: dict[str, set[str]] = defaultdict(set)
-    for line in order_lines:
+    for line in timed:
         if line["customer_id"] is not None and start < line["ordered_at"] <= end:
             bought[line["customer_id"]].add(line["product_id"])
     best: dict[tuple[str, str], tuple[Any, ...]] = {}

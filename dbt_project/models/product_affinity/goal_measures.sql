@@ -1,6 +1,7 @@
 {#- The goals' measures per period (month): basket breadth (mean distinct products per valid
     order), revenue per order (revenue of valid lines over valid orders) and the attach rate
-    (out of sample, null for a period without a trailing window to learn from). -#}
+    (out of sample, null for a period without a trailing window to learn from). Orders without
+    a usable time (period 'unknown') belong to no month and are left out. -#}
 
 with orders as (
     select
@@ -9,6 +10,7 @@ with orders as (
         avg(cast(distinct_items as double)) as basket_breadth,
         sum(revenue) / count(*) as revenue_per_order
     from {{ source('retail_orders', 'orders') }}
+    where {{ lodestar_is_month('cast(period as string)') }}
     group by cast(period as string)
 ),
 

@@ -171,6 +171,8 @@ def run_dbt(
         # dbt's console output goes through _forward to the logger; its file log stays
         "--log-level",
         "none",
+        "--log-level-file",
+        "debug",
         "--log-path",
         str(settings.home / "dbt" / "logs"),
     ]
