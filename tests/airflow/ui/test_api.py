@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -304,6 +305,7 @@ def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
         "/lodestar/products/product-affinity",
         "/lodestar/products/retail-orders",
         "/lodestar/openapi.json",
+        "/lodestar/api",
     ],
 )
 def test_no_secret_in_any_response(airflow_ui: AirflowServer, path: str) -> None:
@@ -314,6 +316,23 @@ def test_no_secret_in_any_response(airflow_ui: AirflowServer, path: str) -> None
     leaked = [s for s in SECRETS if s in response.text]
     assert leaked == []
     assert token not in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/lodestar/", "/lodestar/products/product-affinity", "/lodestar/api"]
+)
+def test_pages_load_nothing_from_another_host(airflow_ui: AirflowServer, path: str) -> None:
+    page = airflow_ui.request("GET", path, cookies={"_token": airflow_ui.token("viewer")})
+    assets = re.findall(r'<(?:script|img|link)\b[^>]*?(?:src|href)="([^"]+)"', page.text)
+
+    assert page.status_code == 200
+    assert sorted(set(assets)) == [
+        "/lodestar/static/icon.svg",
+        "/lodestar/static/lodestar.css",
+        "/lodestar/static/lodestar.js",
+    ]
+    for asset in assets:
+        assert airflow_ui.request("GET", asset).status_code == 200
 
 
 def test_a_page_without_sign_in_goes_to_airflows_login(airflow_ui: AirflowServer) -> None:

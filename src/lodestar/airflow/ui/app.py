@@ -63,7 +63,9 @@ def create_app(prefix: str = URL_PREFIX) -> FastAPI:
         title="Lodestar data products",
         description=DESCRIPTION,
         version="1",
-        docs_url="/docs",
+        # NOTE: FastAPI's Swagger and ReDoc pages load their scripts from a CDN; the page
+        # works offline, so the API is described by pages.api_page from the schema instead
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )

@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from lodestar.airflow.ui.charts import HEIGHT, WIDTH, fmt, line_chart
 from lodestar.airflow.ui.models import Point
-from lodestar.airflow.ui.view import ViewDep
+from lodestar.airflow.ui.view import ViewDep, links_for
 from lodestar.manifest.model import Direction
+from lodestar.settings import load_settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -93,6 +94,24 @@ def products_page(request: Request, view: ViewDep) -> HTMLResponse:
         request,
         "products.html",
         {"links": view.links, "products": listing.products, "errors": listing.errors},
+    )
+
+
+@router.get("/api", response_class=HTMLResponse)
+def api_page(request: Request) -> HTMLResponse:
+    """The API described from its OpenAPI schema (public, like the schema itself)."""
+    prefix: str = request.app.state.lodestar_prefix
+    links = links_for(request, prefix, load_settings())
+    schema = request.app.openapi()
+    operations = [
+        {"method": method.upper(), "path": path, **operation}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return _render(
+        request,
+        "api.html",
+        {"links": links, "info": schema["info"], "operations": operations},
     )
 
 
