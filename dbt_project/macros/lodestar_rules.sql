@@ -12,36 +12,40 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Orders and attached orders per period, with whether the period had a trailing window to
-    learn from. The denominator is every valid order of the period (retail-orders' orders), as
-    the manifest's measure says; an order counts as attached when the affinity job found at
-    least one pair of the period's out-of-sample rules in it. Only months count: orders without
-    a usable time (period 'unknown') belong to no month. -#}
+{#- Per month of the orders: the orders the affinity job measured (order_attach: the valid
+    orders after its oversize policy, which its statistics report), those holding at least one
+    pair of the month's out-of-sample rules, and whether the month had a trailing window to
+    learn from. Only months count: orders without a usable time (period 'unknown') belong to
+    no month. -#}
 {% macro lodestar_attach_by_period() -%}
     select
         o.period,
-        count(*) as order_count,
-        sum(case when a.attached then 1 else 0 end) as attached_orders,
-        max(case when h.has_history = 1 then 1 else 0 end) as has_history
+        coalesce(a.measured_orders, 0) as measured_orders,
+        coalesce(a.attached_orders, 0) as attached_orders,
+        coalesce(a.has_history, 0) as has_history
     from (
-        select cast(period as string) as period, order_id
+        select distinct cast(period as string) as period
         from {{ source('retail_orders', 'orders') }}
         where {{ lodestar_is_month('cast(period as string)') }}
     ) o
     left join (
-        select order_id, cast(period as string) as period, attached
-        from {{ source('product_affinity', 'order_attach') }}
-    ) a
-        on a.order_id = o.order_id and a.period = o.period
-    left join (
         select
             cast(period as string) as period,
+            count(*) as measured_orders,
+            sum(case when attached then 1 else 0 end) as attached_orders,
             max(case when has_history then 1 else 0 end) as has_history
         from {{ source('product_affinity', 'order_attach') }}
         group by cast(period as string)
-    ) h
-        on h.period = o.period
-    group by o.period
+    ) a
+        on a.period = o.period
+{%- endmacro %}
+
+{#- The NSM of one period from lodestar_attach_by_period's columns: null without history. -#}
+{% macro lodestar_attach_rate(alias) -%}
+    case
+        when {{ alias }}.has_history = 1 and {{ alias }}.measured_orders > 0
+            then cast({{ alias }}.attached_orders as double) / {{ alias }}.measured_orders
+    end
 {%- endmacro %}
 
 {#- Whether a period label is a month (YYYY-MM). The ingest job files rows without a usable

@@ -45,6 +45,7 @@ DESCRIPTIONS = {
 }
 PRICES = {pid: round(0.85 + 0.6 * i, 2) for i, pid in enumerate(DESCRIPTIONS)}
 UNKNOWN_PERIOD = "unknown"
+OVERSIZE_ORDER = "X0001"
 FILLERS = ("P06", "P07", "P08", "P09", "P10", "P11", "P12")
 
 STRING, LONG, DOUBLE, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
@@ -225,6 +226,23 @@ def build_lake(periods: tuple[str, ...] = PERIODS, seed: int = 20111) -> Lake:
                 "period": UNKNOWN_PERIOD,
             }
         )
+    for product_id in DESCRIPTIONS:
+        # an oversize basket: a valid order that the affinity job's policy leaves out
+        lines.append(
+            {
+                "order_id": OVERSIZE_ORDER,
+                "line_number": len(lines) + 1,
+                "product_id": product_id,
+                "description": DESCRIPTIONS[product_id],
+                "quantity": 1,
+                "unit_price": PRICES[product_id],
+                "line_revenue": PRICES[product_id],
+                "ordered_at": datetime(2011, 3, 15, 12),
+                "customer_id": None,
+                "country": "United Kingdom",
+                "period": "2011-03",
+            }
+        )
     lake = Lake()
     lake.tables[("retail-orders", "order_lines")] = lines
     _retail_outputs(lake, lines)
@@ -335,7 +353,7 @@ def _rules(baskets: list[set[str]], min_pairs: int) -> list[dict[str, Any]]:
 
 
 def _affinity_outputs(lake: Lake, lines: list[dict[str, Any]], periods: tuple[str, ...]) -> None:
-    baskets = _baskets(lines)
+    baskets = {o: b for o, b in _baskets(lines).items() if o != OVERSIZE_ORDER}
     total = len(baskets)
     counts = Counter(p for b in baskets.values() for p in b)
     lake.tables[("product-affinity", "item_support")] = [

@@ -50,26 +50,27 @@ def recommendations(pair_rules: list[Row], params: dict[str, Any]) -> list[Row]:
 
 
 def attach_by_period(orders: list[Row], order_attach: list[Row]) -> dict[str, Row]:
-    """NSM per period: attached orders over all valid orders; None without history."""
+    """NSM per month of the orders: attached over measured orders (the rows of order_attach);
+    None when the month had no trailing window."""
+    measured: dict[str, int] = defaultdict(int)
     attached: dict[str, int] = defaultdict(int)
     history: dict[str, bool] = defaultdict(bool)
     for row in order_attach:
+        measured[row["period"]] += 1
         attached[row["period"]] += int(row["attached"])
         history[row["period"]] |= row["has_history"]
-    counts: dict[str, int] = defaultdict(int)
-    for order in orders:
-        if is_month(order["period"]):
-            counts[order["period"]] += 1
-    return {
-        period: {
+    months = {o["period"] for o in orders if is_month(o["period"])}
+    out = {}
+    for period in months:
+        counted = history[period] and measured[period] > 0
+        out[period] = {
             "period": period,
-            "order_count": count,
+            "measured_orders": measured[period],
             "attached_orders": attached[period],
-            "value": attached[period] / count if history[period] else None,
-            "status": "measured" if history[period] else "no_history",
+            "value": attached[period] / measured[period] if counted else None,
+            "status": "measured" if counted else "no_history",
         }
-        for period, count in counts.items()
-    }
+    return out
 
 
 def goal_measures(orders: list[Row], order_attach: list[Row]) -> dict[str, Row]:

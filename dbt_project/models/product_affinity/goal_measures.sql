@@ -23,9 +23,8 @@ select
     cast(o.order_count as bigint) as order_count,
     o.basket_breadth,
     o.revenue_per_order,
-    case
-        when a.has_history = 1 then cast(a.attached_orders as double) / a.order_count
-    end as attach_rate,
+    {{ lodestar_attach_rate('a') }} as attach_rate,
+    cast(a.measured_orders as bigint) as measured_orders,
     cast(a.attached_orders as bigint) as attached_orders,
     case when a.has_history = 1 then true else false end as has_history
 from orders o

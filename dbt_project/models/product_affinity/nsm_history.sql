@@ -7,8 +7,8 @@
     period's earlier measurement is kept. Rerunning on the same data gives the same rows.
 
     value: orders of the period holding a pair recommended from the trailing window before it,
-    over the period's valid orders; null, with status no_history, when the period had no
-    trailing window. gap = value - target; on_track follows the direction (within 5% of target
+    over the orders the affinity job measured (the valid orders after its oversize policy);
+    null, with status no_history, when the period had no trailing window. gap = value - target; on_track follows the direction (within 5% of target
     for maintain). -#}
 {%- set spark = target.type == 'spark' -%}
 {{ config(
@@ -27,12 +27,12 @@ with attach as (
 measured as (
     select
         period,
-        case
-            when has_history = 1 then cast(attached_orders as double) / order_count
-        end as value,
-        cast(order_count as bigint) as order_count,
+        {{ lodestar_attach_rate('attach') }} as value,
+        cast(measured_orders as bigint) as measured_orders,
         cast(attached_orders as bigint) as attached_orders,
-        case when has_history = 1 then 'measured' else 'no_history' end as status
+        case
+            when has_history = 1 and measured_orders > 0 then 'measured' else 'no_history'
+        end as status
     from attach
 )
 
@@ -54,7 +54,7 @@ select
         else false
     end as on_track,
     status,
-    order_count,
+    measured_orders,
     attached_orders,
     period
 from measured
