@@ -69,7 +69,7 @@ def _rejected_share(plan: ProductPlan) -> list[dict[str, Any]] | None:
         if step.type == "spark" and stats_file.exists():
             stats = json.loads(stats_file.read_text(encoding="utf-8"))
             rows_in = stats.get("rows_in")
-            rejected = stats.get("rows_rejected")
+            rejected = stats.get("rows_quarantined")
             if rows_in:
                 return [{"period": None, "value": rejected / rows_in}]
     return None

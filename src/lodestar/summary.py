@@ -49,9 +49,9 @@ def summarise(orders_plan: ProductPlan, affinity_plan: ProductPlan, top: int = 5
     for step in affinity_plan.product.build.steps:
         if step.type == "spark":
             stats = _stats(affinity_plan, step.name)
-            summary.baskets = stats.get("baskets")
-            summary.pairs = stats.get("pairs")
-            summary.rules = stats.get("rules")
+            summary.baskets = stats.get("total_baskets")
+            summary.pairs = stats.get("pairs_counted")
+            summary.rules = stats.get("pair_rules")
     recommendations = affinity_plan.outputs.get("cross_sell_recommendations")
     products = orders_plan.outputs.get("products")
     if recommendations and products and readable(affinity_plan, recommendations):
