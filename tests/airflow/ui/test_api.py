@@ -363,6 +363,17 @@ def test_the_page_renders_for_a_signed_in_user(airflow_ui: AirflowServer) -> Non
     assert "Not allowed" in forbidden.text
 
 
+def test_manifest_text_is_shown_as_text(airflow_ui: AirflowServer) -> None:
+    cookies = {"_token": airflow_ui.token("viewer")}
+
+    page = airflow_ui.request("GET", "/lodestar/products/retail-orders", cookies=cookies)
+    detail = get(airflow_ui, "/products/retail-orders", user="viewer")
+
+    assert detail["purpose"].startswith(ui_data.MARKUP)
+    assert ui_data.MARKUP not in page.text
+    assert "&lt;script&gt;alert(&#39;lodestar&#39;)&lt;/script&gt;" in page.text
+
+
 def test_the_api_is_documented_by_its_openapi_schema(airflow_ui: AirflowServer) -> None:
     schema = airflow_ui.request("GET", "/lodestar/openapi.json").json()
 

@@ -31,6 +31,8 @@ LOGICAL_DATE = "2024-07-01T00:00:00Z"
 #: a credential written into an input URI of the test copy of retail-orders: it must never show
 ARCHIVE_USER, ARCHIVE_PASSWORD = "archive-reader", "archive-pass-9"
 ARCHIVE_URI = f"s3a://{ARCHIVE_USER}:{ARCHIVE_PASSWORD}@retail-archive/online_retail.parquet"
+#: markup written into a manifest text: the page must show it as text
+MARKUP = "<script>alert('lodestar')</script>"
 #: Marquez web address given to the server, with a credential that must never be shown
 MARQUEZ_USER, MARQUEZ_PASSWORD = "marquez-user", "marquez-pass-7"
 MARQUEZ_WEB = f"http://{MARQUEZ_USER}:{MARQUEZ_PASSWORD}@127.0.0.1:3000"
@@ -44,12 +46,13 @@ def _replace_once(text: str, old: str, new: str) -> str:
 
 
 def write_manifests(folder: Path) -> Path:
-    """The reference manifests, retail-orders reading from a URI with a credential, and one
-    broken manifest."""
+    """The reference manifests (retail-orders reading from a URI with a credential and with
+    markup in its purpose) and one broken manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "manifests" / "product-affinity.yaml", folder)
     orders = (REPO / "manifests" / "retail-orders.yaml").read_text(encoding="utf-8")
     changed = _replace_once(orders, "uri: data/online-retail/online_retail.parquet", "uri: X")
+    changed = _replace_once(changed, "    Clean, deduplicated", f"    {MARKUP} Clean, deduplicated")
     (folder / "retail-orders.yaml").write_text(
         changed.replace("uri: X", f"uri: {ARCHIVE_URI}"), encoding="utf-8"
     )
