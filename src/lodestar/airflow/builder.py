@@ -13,14 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lodestar.airflow.callbacks import on_task_failure
-from lodestar.airflow.compat import (
-    DAG,
-    Asset,
-    BaseOperator,
-    DeadlineAlert,
-    DeadlineReference,
-    SyncCallback,
-)
+from lodestar.airflow.compat import DAG, Asset, BaseOperator
 from lodestar.airflow.dbt_tasks import select_models
 from lodestar.airflow.docs import render_doc_md, render_error_doc
 from lodestar.airflow.operators import (
@@ -99,15 +92,6 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
     build = product.build
     source = str(catalog.sources.get(product.name, "?"))
     manifests_dir = str(settings.manifests_dir)
-    deadline = None
-    if build.sla:
-        deadline = DeadlineAlert(
-            reference=DeadlineReference.DAGRUN_QUEUED_AT,
-            interval=duration(build.sla),
-            callback=SyncCallback(
-                "lodestar.airflow.callbacks.deadline_missed", kwargs={"product": product.name}
-            ),
-        )
     dag = DAG(
         dag_id=product.name,
         description=product.metadata.purpose[:200],
@@ -117,7 +101,6 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
         catchup=build.schedule.catchup,
         default_args=_default_args(product),
         tags=_tags(product),
-        deadline=deadline,
         max_active_runs=2,
     )
     common = {"product": product.name, "manifests_dir": manifests_dir, "dag": dag}
@@ -142,7 +125,10 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
         for upstream in previous:
             upstream >> current
         previous = current
-    publish = PublishMeasuresOperator(task_id="publish_measures", **common)
+    # NOTE: the SLA is checked by the last task rather than with an Airflow DeadlineAlert: in
+    # Airflow 3.3.2 a deadline breaks `dags test` at run end and clearing tasks in the UI
+    # (apache/airflow#70368).
+    publish = PublishMeasuresOperator(task_id="publish_measures", sla=build.sla, **common)
     for upstream in previous:
         upstream >> publish
     log.debug("built DAG %s with %d tasks", dag.dag_id, len(dag.task_dict))

@@ -44,5 +44,5 @@ def on_task_failure(context: Any) -> None:
 
 
 def deadline_missed(context: Any = None, product: str = "?", **_: Any) -> None:
-    """Called by Airflow when a run misses the SLA the manifest sets."""
+    """Called when a run finishes later than the SLA its manifest sets."""
     log.error("data product %s missed its SLA; %s is at risk", product, nsm_at_risk(product))

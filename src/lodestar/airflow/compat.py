@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, Asset, BaseOperator, SyncCallback
-from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+from airflow.sdk import DAG, Asset, BaseOperator
 
-__all__ = ["DAG", "Asset", "BaseOperator", "DeadlineAlert", "DeadlineReference", "SyncCallback"]
+__all__ = ["DAG", "Asset", "BaseOperator"]

@@ -301,16 +301,34 @@ class PublishMeasuresOperator(LineageMixin, BaseOperator):
 
     ui_color = "#fff4cc"
 
-    def __init__(self, *, product: str, manifests_dir: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        product: str,
+        manifests_dir: str | None = None,
+        sla: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.product = product
         self.manifests_dir = manifests_dir
+        self.sla = sla
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from lodestar.airflow.callbacks import deadline_missed
         from lodestar.measures import publish_measures
 
         ctx = task_context(self.product, self.manifests_dir)
         published = publish_measures(ctx.plan)
+        dag_run = context.get("dag_run")
+        started = getattr(dag_run, "start_date", None)
+        if self.sla and started is not None:
+            from datetime import UTC, datetime
+
+            elapsed = datetime.now(UTC) - started
+            published["run_seconds"] = round(elapsed.total_seconds())
+            if elapsed > parse_duration(self.sla):
+                deadline_missed(context, product=self.product)
         nsm = published.get("north_star")
         if nsm:
             log.info(
