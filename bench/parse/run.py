@@ -1,10 +1,11 @@
-"""Parse-time benchmark: Lodestar's DAG loader against dag-factory on equivalent YAML DAGs.
+"""Parse-time benchmark: Lodestar's DAG loader against dag-factory and astronomer-cosmos.
 
-For 1, 50 and 200 manifests, both sides get a fresh folder and a fresh interpreter; each
-measurement is Airflow's own ``DagBag`` load of the folder (imports of Airflow are warmed first
-and not counted). The dag-factory side builds the same DAG ids with the same tasks and edges as
-the Lodestar DAGs, from YAML, with EmptyOperator tasks. Median of three runs is reported with
-peak RSS. Run with ``make bench-parse``.
+For 2, 50 and 200 manifests (retail-orders, product-affinity, then copies of it), each side
+gets a fresh folder and a fresh interpreter; each measurement is Airflow's own ``DagBag`` load
+of the folder (Airflow's imports are warmed first and not counted). The dag-factory side builds
+the same DAG ids with the same tasks and edges from YAML, with EmptyOperator tasks; the Cosmos
+side builds the same DAGs with EmptyOperator tasks around a Cosmos DbtTaskGroup rendered from
+the same precompiled dbt manifest. Median of three runs, with peak RSS. ``make bench-parse``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = (1, 50, 200)
+SIZES = (2, 50, 200)
 REPEATS = 3
 
 MEASURE = r"""
@@ -46,7 +47,8 @@ def lodestar_folder(base: Path, size: int) -> tuple[Path, dict[str, str]]:
         (ROOT / "manifests" / "retail-orders.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     template = (ROOT / "manifests" / "product-affinity.yaml").read_text(encoding="utf-8")
-    for i in range(1, size):
+    (manifests / "product-affinity.yaml").write_text(template, encoding="utf-8")
+    for i in range(1, size - 1):
         text = template.replace("name: product-affinity", f"name: product-affinity-{i:03d}")
         (manifests / f"product-affinity-{i:03d}.yaml").write_text(text, encoding="utf-8")
     dags = base / "dags"
@@ -84,6 +86,58 @@ def dag_factory_folder(base: Path, shapes: dict[str, dict[str, list[str]]]) -> P
         "load_yaml_dags(globals_dict=globals(), dags_folder=__file__.rsplit('/', 1)[0])\n",
         encoding="utf-8",
     )
+    return dags
+
+
+COSMOS_DAGS = r"""
+# airflow DAG file: the same DAGs with astronomer-cosmos rendering the dbt models
+import json
+from datetime import datetime
+from pathlib import Path
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig
+from cosmos import RenderConfig
+
+PROJECT = PROJECT_DIR
+SHAPES = json.loads((Path(__file__).parent / "shapes.json").read_text())
+for dag_id, edges in SHAPES.items():
+    with DAG(dag_id, schedule=None, start_date=datetime(2024, 1, 1), catchup=False) as dag:
+        nodes = {t: EmptyOperator(task_id=t) for t in edges if not t.startswith("models.")}
+        if any(t.startswith("models.") for t in edges):
+            nodes["models"] = DbtTaskGroup(
+                group_id="models",
+                project_config=ProjectConfig(
+                    manifest_path=PROJECT + "/target/manifest.json", project_name="lodestar"
+                ),
+                profile_config=ProfileConfig(
+                    profile_name="lodestar", target_name="duckdb",
+                    profiles_yml_filepath=PROJECT + "/profiles.yml",
+                ),
+                render_config=RenderConfig(
+                    load_method=LoadMode.DBT_MANIFEST, select=["tag:product_affinity"]
+                ),
+                execution_config=ExecutionConfig(dbt_project_path=PROJECT),
+            )
+        seen = set()
+        for task, upstream in edges.items():
+            for up in upstream:
+                a = "models" if up.startswith("models.") else up
+                b = "models" if task.startswith("models.") else task
+                if a != b and (a, b) not in seen:
+                    seen.add((a, b))
+                    nodes[a] >> nodes[b]
+    globals()[dag_id] = dag
+"""
+
+
+def cosmos_folder(base: Path, shapes: dict[str, dict[str, list[str]]]) -> Path:
+    dags = base / "dags"
+    dags.mkdir(parents=True)
+    (dags / "shapes.json").write_text(json.dumps(shapes), encoding="utf-8")
+    code = COSMOS_DAGS.replace("PROJECT_DIR", repr(str(ROOT / "dbt_project")))
+    (dags / "cosmos_dags.py").write_text(code, encoding="utf-8")
     return dags
 
 
@@ -140,7 +194,8 @@ def main() -> int:
             ours = measure(ours_dags, env, base / "home-a")
             shapes = lodestar_shapes(env)
             theirs = measure(dag_factory_folder(base / "dagfactory", shapes), {}, base / "home-b")
-            rows.append((size, ours, theirs))
+            cosmos = measure(cosmos_folder(base / "cosmos", shapes), {}, base / "home-c")
+            rows.append((size, ours, theirs, cosmos))
             print(f"measured {size} manifests", file=sys.stderr)
     header = (
         f"{'manifests':>9} {'DAGs':>5} {'tasks':>6} {'lodestar s':>11} {'dag-factory s':>14}"
