@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.manifest import load_folder
+from lodestar.manifest.cache import load_folder_cached
 from lodestar.settings import load_settings
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def build_dags(manifests_dir: str | None = None) -> dict[str, DAG]:
 
     started = time.perf_counter()
     settings = load_settings(manifests_dir=manifests_dir)
-    catalog = load_folder(settings.manifests_dir)
+    catalog = load_folder_cached(settings.manifests_dir, settings.home / "cache")
     errors_by_file: dict[Path, list[str]] = defaultdict(list)
     for error in catalog.errors:
         errors_by_file[error.location.file or settings.manifests_dir].append(str(error))
