@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +23,8 @@ from lodestar.errors import LodestarError
 from lodestar.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_FINISHED = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,11 @@ def run_dag(
         assert proc.stdout is not None
         for line in proc.stdout:
             sink.write(line)
-            if "[DAG TEST] end task" in line:
-                step = line.split("[DAG TEST]", 1)[1].split("[", 1)[0].strip()
-                log.info("%s: %s", dag_id, step)
+            finished = _FINISHED.search(line)
+            if finished:
+                log.info("%s: task %s finished", dag_id, finished.group(1))
                 if progress is not None:
-                    progress(step)
+                    progress(finished.group(1))
         proc.wait()
     text = log_file.read_text(encoding="utf-8")
     succeeded = proc.returncode == 0 and "state=success" in text and "state=failed" not in text

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from lodestar.settings import load_settings
     from lodestar.summary import summarise
 
+    if not args.verbose:
+        # NOTE: importing Airflow turns its own logging on; the demo talks through the console
+        logging.getLogger().setLevel(logging.WARNING)
     settings = load_settings(manifests_dir=args.manifests)
     repo_root = _repo_root(settings.manifests_dir)
     catalog = load_folder(settings.manifests_dir)
