@@ -31,8 +31,10 @@ from lodestar.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: at most one dbt task at a time writes the DuckDB file (it has a single writer)
+#: one dbt task at a time for the embedded targets: the DuckDB file has a single writer, and
+#: dbt-spark's session target opens a local metastore that only one process may hold
 DUCKDB_POOL = "lodestar_duckdb"
+SERIAL_TARGETS = ("duckdb", "spark")
 
 
 def output_asset(output: OutputPlan) -> Asset:
@@ -143,7 +145,7 @@ def _dbt_tasks(
     Returns the leaf models, which the next step waits for.
     """
     models = select_models(plan.settings.dbt_project_dir, step.select)
-    pool = DUCKDB_POOL if plan.settings.dbt_target == "duckdb" else "default_pool"
+    pool = DUCKDB_POOL if plan.settings.dbt_target in SERIAL_TARGETS else "default_pool"
     tasks: dict[str, BaseOperator] = {}
     for model in models:
         output = plan.outputs.get(model.name)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lodestar.errors import LodestarError
 
@@ -88,12 +88,12 @@ def dbt_command(
     plan: ProductPlan, step_name: str, args: list[str]
 ) -> tuple[list[str], dict[str, str]]:
     """The dbt command line and environment for one step of the plan."""
-    from lodestar.dbt import vars_for
+    from lodestar.dbt import dbt_environment, vars_for
 
     settings = plan.settings
-    step = plan.product.step(step_name)
-    extra: dict[str, Any] = dict(getattr(step, "vars", {}) or {})
-    dbt_vars = {**vars_for(plan), **extra}
+    # NOTE: vars_for already holds the step's vars; the same vars as at compile time let dbt
+    # reuse the build-time partial parse
+    dbt_vars = vars_for(plan)
     project = str(settings.dbt_project_dir)
     executable = str(Path(sys.executable).with_name("dbt"))
     command = [
@@ -108,10 +108,4 @@ def dbt_command(
         "--vars",
         json.dumps(dbt_vars, sort_keys=True),
     ]
-    env = {
-        "LODESTAR_WAREHOUSE": str(settings.warehouse),
-        "LODESTAR_LAKE_ROOT": settings.lake_root,
-        "LODESTAR_HOME": str(settings.home),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    return command, env
+    return command, dbt_environment(settings)
