@@ -230,7 +230,20 @@ class DbtModelOperator(LineageMixin, BaseOperator):
         from lodestar.airflow.dbt_tasks import dbt_command
 
         ctx = task_context(self.product, self.manifests_dir)
-        command, env = dbt_command(ctx.plan, self.step_name, ["build", "--select", self.model])
+        # NOTE: "buildable" runs the tests whose other parents are upstream of this model (a
+        # relationship to a model not built yet waits for that model's own task)
+        command, env = dbt_command(
+            ctx.plan,
+            self.step_name,
+            [
+                "--no-use-colors",
+                "build",
+                "--select",
+                self.model,
+                "--indirect-selection",
+                "buildable",
+            ],
+        )
         log.info("%s: %s", self.model, " ".join(command))
         proc = subprocess.run(
             command, env={**os.environ, **env}, capture_output=True, text=True, check=False
