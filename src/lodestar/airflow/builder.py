@@ -18,6 +18,7 @@ from lodestar.airflow.dbt_tasks import select_models
 from lodestar.airflow.docs import render_doc_md, render_error_doc
 from lodestar.airflow.operators import (
     DbtModelOperator,
+    DbtTestsOperator,
     InputCheckOperator,
     LodestarSparkSubmitOperator,
     PublishMeasuresOperator,
@@ -140,10 +141,8 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
 def _dbt_tasks(
     plan: ProductPlan, step: DbtStep, common: dict[str, Any], previous: list[BaseOperator]
 ) -> list[BaseOperator]:
-    """One task per selected model (dbt build: the model and its tests), wired as dbt orders them.
-
-    Returns the leaf models, which the next step waits for.
-    """
+    """One task per selected model (dbt build: the model and its own tests), wired as dbt
+    orders them, then one task for the tests that span models. Returns that last task."""
     models = select_models(plan.settings.dbt_project_dir, step.select)
     pool = DUCKDB_POOL if plan.settings.dbt_target in SERIAL_TARGETS else "default_pool"
     tasks: dict[str, BaseOperator] = {}
@@ -163,7 +162,19 @@ def _dbt_tasks(
         has_children.update(d for d in model.depends_on if d in tasks)
         for parent in parents or previous:
             parent >> tasks[model.unique_id]
-    return [task for uid, task in tasks.items() if uid not in has_children]
+    leaves = [task for uid, task in tasks.items() if uid not in has_children]
+    if not tasks:
+        return []
+    tests = DbtTestsOperator(
+        task_id=f"{step.name}.tests",
+        step=step,
+        models=[m.name for m in models if m.name in plan.outputs],
+        pool=pool,
+        **common,
+    )
+    for leaf in leaves:
+        leaf >> tests
+    return [tests]
 
 
 def build_error_dag(source: Path, errors: list[str]) -> DAG:

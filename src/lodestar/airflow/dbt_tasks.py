@@ -7,16 +7,21 @@ precompiled artifact, read once per process and file version.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.errors import LodestarError
+from lodestar.errors import JobError, LodestarError
 
 if TYPE_CHECKING:
     from lodestar.plan import ProductPlan
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,3 +114,20 @@ def dbt_command(
         json.dumps(dbt_vars, sort_keys=True),
     ]
     return command, dbt_environment(settings)
+
+
+def run_logged(command: list[str], env: dict[str, str], what: str) -> None:
+    """Run a dbt command, its output into the task log; a failure names its last lines."""
+    log.info("%s: %s", what, " ".join(command))
+    proc = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
+    for line in proc.stdout.splitlines():
+        log.info("dbt: %s", line)
+    if proc.returncode != 0:
+        failing = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
+        raise JobError(
+            f"{what} failed (exit {proc.returncode}): "
+            + " | ".join((failing or proc.stdout.splitlines())[-6:])
+            + (f" {proc.stderr[-500:]}" if proc.stderr.strip() else "")
+        )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -227,40 +225,69 @@ class DbtModelOperator(LineageMixin, BaseOperator):
         self.manifests_dir = manifests_dir
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from lodestar.airflow.dbt_tasks import dbt_command
+        from lodestar.airflow.dbt_tasks import dbt_command, run_logged
 
         ctx = task_context(self.product, self.manifests_dir)
-        # NOTE: "buildable" runs the tests whose other parents are upstream of this model (a
-        # relationship to a model not built yet waits for that model's own task)
+        # NOTE: "cautious" keeps the tests of this model alone; tests across models (a
+        # relationship, an agreement between two tables) run in the step's tests task
+        args = ["--no-use-colors", "build", "--select", self.model]
         command, env = dbt_command(
-            ctx.plan,
-            self.step_name,
-            [
-                "--no-use-colors",
-                "build",
-                "--select",
-                self.model,
-                "--indirect-selection",
-                "buildable",
-            ],
+            ctx.plan, self.step_name, [*args, "--indirect-selection", "cautious"]
         )
-        log.info("%s: %s", self.model, " ".join(command))
-        proc = subprocess.run(
-            command, env={**os.environ, **env}, capture_output=True, text=True, check=False
-        )
-        for line in proc.stdout.splitlines():
-            log.info("dbt: %s", line)
-        if proc.returncode != 0:
-            raise JobError(
-                f"dbt build of {self.model} failed (exit {proc.returncode}); "
-                f"last lines: {' | '.join(proc.stdout.splitlines()[-5:])} {proc.stderr[-500:]}"
-            )
+        run_logged(command, env, f"dbt build of {self.model}")
         return {"model": self.model, "target": ctx.settings.dbt_target}
 
     def _step_lineage(self, complete: bool) -> Any:
         from lodestar.lineage import model_lineage
 
         return model_lineage(task_context(self.product, self.manifests_dir).plan, self.model)
+
+
+class DbtTestsOperator(LineageMixin, BaseOperator):
+    """``dbt test`` of a dbt step's whole selection, once all its models are built."""
+
+    ui_color = "#fdeee6"
+
+    def __init__(
+        self,
+        *,
+        product: str,
+        step: DbtStep,
+        models: list[str],
+        manifests_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.product = product
+        self.step_name = step.name
+        self.selectors = list(step.select)
+        self.models = models
+        self.manifests_dir = manifests_dir
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from lodestar.airflow.dbt_tasks import dbt_command, run_logged
+
+        ctx = task_context(self.product, self.manifests_dir)
+        args = ["--no-use-colors", "test", "--select", *self.selectors]
+        command, env = dbt_command(ctx.plan, self.step_name, args)
+        run_logged(command, env, f"dbt test of {' '.join(self.selectors)}")
+        return {"selectors": self.selectors, "target": ctx.settings.dbt_target}
+
+    def _step_lineage(self, complete: bool) -> Any:
+        from openlineage.client.event_v2 import InputDataset
+
+        from lodestar.lineage import model_lineage
+
+        plan = task_context(self.product, self.manifests_dir).plan
+        built = [model_lineage(plan, model) for model in self.models]
+        first = built[0]
+        first.inputs = [
+            InputDataset(namespace=o.namespace, name=o.name, facets=o.facets)
+            for lineage in built
+            for o in lineage.outputs
+        ]
+        first.outputs = []
+        return first
 
 
 class QualityCheckOperator(LineageMixin, BaseOperator):
