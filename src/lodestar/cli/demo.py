@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             repo_root,
             dag_id,
             logical_date,
-            progress=lambda line: console.print(f"  {line}"),
+            progress=lambda task: console.print(f"  done: {task}"),
         )
         if not result.succeeded:
             console.error(f"{dag_id} failed after {result.seconds:.0f} s; log: {result.log_file}")
