@@ -135,7 +135,7 @@ def _print_summary(console: Console, s: object) -> None:
     console.print(
         f"  orders (baskets)       {_fmt(s.baskets if s.baskets is not None else s.orders)}"
     )
-    console.print(f"  pairs counted          {_fmt(s.pairs)}")
+    console.print(f"  pairs at min support   {_fmt(s.pairs)}")
     console.print(f"  rules kept             {_fmt(s.rules)}")
     if s.top_recommendations:
         console.print("  top recommendations (lift):")
