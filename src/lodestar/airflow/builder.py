@@ -106,7 +106,7 @@ def build_dag(product: DataProduct, catalog: Catalog, settings: Settings) -> DAG
         tags=_tags(product),
         max_active_runs=2,
     )
-    common = {"product": product.name, "manifests_dir": manifests_dir, "dag": dag}
+    common: dict[str, Any] = {"product": product.name, "manifests_dir": manifests_dir, "dag": dag}
     previous: list[BaseOperator] = [InputCheckOperator(task_id="check_inputs", **common)]
     for step in build.steps:
         current: list[BaseOperator]

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -280,14 +281,12 @@ class DbtTestsOperator(LineageMixin, BaseOperator):
 
         plan = task_context(self.product, self.manifests_dir).plan
         built = [model_lineage(plan, model) for model in self.models]
-        first = built[0]
-        first.inputs = [
+        tables = [
             InputDataset(namespace=o.namespace, name=o.name, facets=o.facets)
             for lineage in built
             for o in lineage.outputs
         ]
-        first.outputs = []
-        return first
+        return replace(built[0], task=self.task_id, inputs=tables, outputs=[])
 
 
 class QualityCheckOperator(LineageMixin, BaseOperator):
