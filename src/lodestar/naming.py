@@ -73,15 +73,18 @@ def dataset_for_location(location: str) -> DatasetName:
     """The OpenLineage namespace and name of a file-system location."""
     parsed = urlparse(location)
     scheme = parsed.scheme
+    # NOTE: credentials in a URI (user:password@host) never become part of a lineage name
+    host = parsed.hostname or ""
+    netloc = f"{host}:{parsed.port}" if parsed.port else host
     if scheme in ("", "file"):
         path = parsed.path if scheme == "file" else location
         return DatasetName("file", str(PurePosixPath(path)))
     if scheme in ("s3", "s3a", "s3n"):
-        return DatasetName(f"s3://{parsed.netloc}", parsed.path.lstrip("/"))
+        return DatasetName(f"s3://{netloc}", parsed.path.lstrip("/"))
     if scheme in ("gs", "abfss", "wasbs"):
-        return DatasetName(f"{scheme}://{parsed.netloc}", parsed.path.lstrip("/"))
+        return DatasetName(f"{scheme}://{netloc}", parsed.path.lstrip("/"))
     if scheme == "hdfs":
-        return DatasetName(f"hdfs://{parsed.netloc}", parsed.path)
+        return DatasetName(f"hdfs://{netloc}", parsed.path)
     raise ValueError(f"no OpenLineage naming rule for scheme {scheme!r} in {location!r}")
 
 
