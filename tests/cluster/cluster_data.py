@@ -46,15 +46,16 @@ def assert_same_rows(name: str, expected: list[Row], found: list[Row]) -> None:
         assert same, f"{name}: row {number} differs:\n expected: {a}\n found   : {b}"
 
 
-#: what differs between any two runs of the same step: wall times, the Spark application, and
-#: the places (lake root, parameter and statistics files) of one deployment
-RUN_SPECIFIC = ("timings", "spark", "outputs", "stats_path", "path", "seconds", "duration")
+#: what differs between any two runs of the same step: wall times and the Spark application
+RUN_SPECIFIC = ("timings", "spark", "seconds", "duration")
 
 
-def comparable(stats: Any) -> Any:
-    """Run statistics without what is specific to one run (see ``RUN_SPECIFIC``)."""
+def comparable(stats: Any, root: str) -> Any:
+    """Run statistics without wall times, with the deployment's folder ``root`` as ``<root>``."""
     if isinstance(stats, dict):
-        return {k: comparable(v) for k, v in stats.items() if k not in RUN_SPECIFIC}
+        return {k: comparable(v, root) for k, v in stats.items() if k not in RUN_SPECIFIC}
     if isinstance(stats, list):
-        return [comparable(v) for v in stats]
+        return [comparable(v, root) for v in stats]
+    if isinstance(stats, str):
+        return stats.replace(root, "<root>")
     return stats

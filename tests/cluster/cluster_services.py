@@ -404,11 +404,8 @@ def airflow_environment(
 ) -> dict[str, str]:
     """Airflow's test deployment: Postgres, LocalExecutor, loopback ports, schedules off."""
     env = dict(base)
-    # NOTE: the Spark provider runs `spark-submit` from PATH; the venv's is pyspark's.
-    venv_bin = str(Path(sys.executable).parent)
     env.update(
         {
-            "PATH": os.pathsep.join([venv_bin, base.get("PATH", os.defpath)]),
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
