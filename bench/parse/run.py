@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = (2, 50, 200)
+SIZES = tuple(int(n) for n in sys.argv[1:]) or (2, 50, 200)
 REPEATS = 3
 
 MEASURE = r"""
@@ -196,21 +196,27 @@ def main() -> int:
             theirs = measure(dag_factory_folder(base / "dagfactory", shapes), {}, base / "home-b")
             cosmos = measure(cosmos_folder(base / "cosmos", shapes), {}, base / "home-c")
             rows.append((size, ours, theirs, cosmos))
-            print(f"measured {size} manifests", file=sys.stderr)
+            print(
+                f"measured {size} manifests: {json.dumps([ours, theirs, cosmos])}", file=sys.stderr
+            )
     header = (
         f"{'manifests':>9} {'DAGs':>5} {'tasks':>6} {'lodestar s':>11} {'dag-factory s':>14}"
-        f" {'ratio':>6} {'lodestar MB':>12} {'dag-factory MB':>15}  heavy imports"
+        f" {'ratio':>6} {'cosmos s':>9} {'ratio':>6} {'lodestar MB':>12} {'dag-factory MB':>15}"
+        f" {'cosmos MB':>10}  heavy imports (lodestar)"
     )
     print(header)
-    for size, ours, theirs in rows:
+    for size, ours, theirs, cosmos in rows:
         ratio = ours["seconds"] / theirs["seconds"] if theirs["seconds"] else float("nan")
+        ratio_c = ours["seconds"] / cosmos["seconds"] if cosmos["seconds"] else float("nan")
         print(
             f"{size:>9} {ours['dags']:>5} {ours['tasks']:>6} {ours['seconds']:>11.3f} "
-            f"{theirs['seconds']:>14.3f} {ratio:>6.2f} {ours['rss_mb']:>12.0f} "
-            f"{theirs['rss_mb']:>15.0f}  {','.join(ours['heavy_imports']) or 'none'}"
+            f"{theirs['seconds']:>14.3f} {ratio:>6.2f} {cosmos['seconds']:>9.3f} "
+            f"{ratio_c:>6.2f} {ours['rss_mb']:>12.0f} {theirs['rss_mb']:>15.0f} "
+            f"{cosmos['rss_mb']:>10.0f}  {','.join(ours['heavy_imports']) or 'none'}"
         )
-        if ours["errors"] or theirs["errors"] or ours["dags"] != theirs["dags"]:
-            print(f"  WARNING: import errors or DAG count differ: {ours} {theirs}")
+        for side in (theirs, cosmos):
+            if ours["errors"] or side["errors"] or ours["dags"] != side["dags"]:
+                print(f"  WARNING: import errors or DAG count differ: {ours} {side}")
     return 0
 
 
