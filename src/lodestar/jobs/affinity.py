@@ -4,18 +4,20 @@ rules of each period learned from its trailing window, and per-order attach out.
     spark-submit --master local[*] src/lodestar/jobs/affinity.py --params params.json
 
 Baskets are the *sets* of distinct product ids of each order; every denominator is the
-number of valid baskets (after the oversize policy, which the statistics report).
+number of valid baskets (after the oversize policy, which the statistics report; baskets it
+excludes are left out of every output, ``order_attach`` included).
 
 - ``item_support`` and ``pair_rules`` use every basket of the input.
 - ``period_rules``: for each period P with orders, the rules learned only from the baskets of
   the ``trailing_periods`` calendar months before P (window_start..window_end); a period
-  whose window holds no basket gets no rules.
+  whose window holds no basket gets no rules. Baskets without a period (sources without
+  time) are in no window and no period.
 - ``order_attach``: each order of each period P, with the number of ordered pairs (a, b) of
   its items that are rules of P. This is the out-of-sample attach rate of the NSM.
 
 With an ``interval`` only the periods inside it are recomputed and their partitions of
 ``period_rules`` and ``order_attach`` replaced (their windows may reach before it).
-Invariants are asserted on every run, on the rules of every group before thresholds.
+Invariants are asserted on every run, on every counted pair of every group.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 
 #: oversize baskets listed by id in the statistics and error messages
 EXAMPLES = 5
+INVARIANTS = ("support", "confidence", "pair_support", "lift_symmetry")
 
 
 def run(spark: SparkSession, params: AffinityParams) -> dict[str, Any]:
@@ -66,16 +69,11 @@ def run(spark: SparkSession, params: AffinityParams) -> dict[str, Any]:
 
     with timings.phase("baskets"):
         every = basket_sets(lines).persist(StorageLevel.MEMORY_AND_DISK)
-        oversize = _oversize(every, params)
-        baskets = every
-        if oversize["baskets"] and params.oversize_policy == "exclude":
-            baskets = every.filter(F.col("distinct_items") <= F.lit(params.max_basket_size))
-        overview = baskets.agg(
-            F.count(F.lit(1)).alias("baskets"),
-            F.sum((F.col("distinct_items") == 1).cast("int")).alias("single"),
-        ).first()
-    assert overview is not None
-    total = int(overview["baskets"])
+        by_period, oversize = _overview(every, params)
+    baskets = every
+    if oversize["baskets"] and params.oversize_policy == "exclude":
+        baskets = every.filter(F.col("distinct_items") <= F.lit(params.max_basket_size))
+    total = sum(p["baskets"] for p in by_period.values())
     stats: dict[str, Any] = {
         "job": "affinity",
         "product": params.product,
@@ -89,7 +87,7 @@ def run(spark: SparkSession, params: AffinityParams) -> dict[str, Any]:
             "min_lift": params.thresholds.min_lift,
         },
         "total_baskets": total,
-        "single_item_baskets": int(overview["single"] or 0),
+        "single_item_baskets": sum(p["single"] for p in by_period.values()),
         "oversize": oversize,
         "outputs": dict(params.outputs),
         "spark": spark_facts(spark),
@@ -108,9 +106,10 @@ def run(spark: SparkSession, params: AffinityParams) -> dict[str, Any]:
         stats["empty_input"] = True
 
     with timings.phase("pair_rules"):
-        global_stats, global_checks = _global_rules(spark, baskets, total, params)
+        global_stats, global_checks = _global_outputs(spark, baskets, total, params)
     with timings.phase("period_rules_and_attach"):
-        stats["periods"], period_checks = _period_outputs(spark, baskets, params)
+        periods = {p: v["baskets"] for p, v in by_period.items() if p != schemas.UNKNOWN_PERIOD}
+        stats["periods"], period_checks = _period_outputs(spark, baskets, periods, params)
     every.unpersist()
 
     stats.update(global_stats)
@@ -147,11 +146,60 @@ def global_pair_stats(
     return count_pairs(spark, members, {0: total} if total else {}, thresholds)
 
 
-def _global_rules(
+def _overview(
+    every: DataFrame, params: AffinityParams
+) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
+    """Baskets per period after the oversize policy, and the oversize report (one pass)."""
+    from pyspark.sql import functions as F
+
+    limit = params.max_basket_size
+    size = F.col("distinct_items")
+    over = F.lit(False) if limit is None else size > F.lit(limit)
+    valid = ~over if params.oversize_policy == "exclude" else F.lit(True)
+    rows = (
+        every.groupBy(PERIOD_COLUMN)
+        .agg(
+            F.sum(valid.cast("long")).alias("baskets"),
+            F.sum((valid & (size == 1)).cast("long")).alias("single"),
+            F.sum(over.cast("long")).alias("over"),
+        )
+        .collect()
+    )
+    by_period = {
+        row[PERIOD_COLUMN] or schemas.UNKNOWN_PERIOD: {
+            "baskets": int(row["baskets"]),
+            "single": int(row["single"]),
+        }
+        for row in rows
+    }
+    report: dict[str, Any] = {
+        "policy": params.oversize_policy,
+        "max_basket_size": limit,
+        "baskets": sum(int(row["over"]) for row in rows),
+        "largest": [],
+    }
+    if report["baskets"]:
+        report["largest"] = [
+            {"order_id": row["order_id"], "distinct_items": int(row["distinct_items"])}
+            for row in every.filter(over)
+            .orderBy(F.desc("distinct_items"), "order_id")
+            .limit(EXAMPLES)
+            .collect()
+        ]
+    if report["baskets"] and params.oversize_policy == "fail":
+        largest = ", ".join(f"{b['order_id']} ({b['distinct_items']})" for b in report["largest"])
+        raise JobError(
+            f"{report['baskets']} baskets have more than max_basket_size={limit} distinct "
+            f"items (largest: {largest}); set oversize_policy to 'exclude' or 'keep', or "
+            "raise max_basket_size"
+        )
+    return by_period, report
+
+
+def _global_outputs(
     spark: SparkSession, baskets: DataFrame, total: int, params: AffinityParams
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """Write ``item_support`` and ``pair_rules``; their statistics and invariant checks."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from lodestar.jobs import pairs
@@ -164,106 +212,86 @@ def _global_rules(
         F.lit(total).cast("long").alias("total_baskets"),
     )
     write_parquet(schemas.conform(support, schemas.ITEM_SUPPORT), params.outputs["item_support"])
-
-    every_rule = pairs.directions(counted.pairs).persist(StorageLevel.MEMORY_AND_DISK)
-    violations = _assert_invariants(every_rule, "pair_rules")
-    kept = pairs.apply_thresholds(every_rule, params.thresholds)
-    write_parquet(schemas.conform(kept, schemas.PAIR_RULES), params.outputs["pair_rules"])
-    written = read_parquet(spark, params.outputs["pair_rules"], schemas.PAIR_RULES, "pair_rules")
-    items = read_parquet(
-        spark, params.outputs["item_support"], schemas.ITEM_SUPPORT, "item_support"
-    )
+    checks = _assert_invariants(pairs.check(counted.pairs, params.thresholds), "pair_rules")
+    rules = pairs.directions(counted.pairs, params.thresholds)
+    write_parquet(schemas.conform(rules, schemas.PAIR_RULES), params.outputs["pair_rules"])
+    found = checks.get(0, {})
     result = {
-        "items": items.count(),
+        "items": counted.items.count(),
         "frequent_items": counted.id_count,
         "min_pair_count": counted.min_counts.get(0),
-        "pairs_counted": violations.pop("pairs"),
-        "pair_rules": written.count(),
+        "pairs_counted": found.get("pairs", 0),
+        "pair_rules": found.get("rules", 0),
     }
-    every_rule.unpersist()
-    counted.frequent.unpersist()
+    counted.release()
     log.info(
-        "affinity %s: %d pair rules from %d pairs at or above %s baskets",
+        "affinity %s: %d pair rules from %d pairs seen in at least %s baskets",
         params.product,
         result["pair_rules"],
         result["pairs_counted"],
         result["min_pair_count"],
     )
-    return result, violations
+    return result, _violations(checks)
 
 
 def _period_outputs(
-    spark: SparkSession, baskets: DataFrame, params: AffinityParams
+    spark: SparkSession, baskets: DataFrame, periods: dict[str, int], params: AffinityParams
 ) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
     """Write ``period_rules`` and ``order_attach`` for the target periods; their statistics
     per period and the invariant checks of all windows."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from lodestar.jobs import pairs
 
-    present = sorted(
-        row[PERIOD_COLUMN]
-        for row in baskets.select(PERIOD_COLUMN).distinct().collect()
-        if row[PERIOD_COLUMN] not in (None, schemas.UNKNOWN_PERIOD)
-    )
     wanted = set(params.interval.periods()) if params.interval is not None else None
-    targets = [p for p in present if wanted is None or p in wanted]
+    targets = sorted(p for p in periods if wanted is None or p in wanted)
     k = params.trailing_periods
     windows = {
-        group: (period, shift_month(period, -k), shift_month(period, -1))
-        for group, period in enumerate(targets, start=1)
+        g: (period, [shift_month(period, -back) for back in range(k, 0, -1)])
+        for g, period in enumerate(targets, start=1)
     }
-    target_table = spark.createDataFrame(
-        [(g, p, start, end) for g, (p, start, end) in windows.items()],
-        f"{pairs.GROUP} int, {PERIOD_COLUMN} string, window_start string, window_end string",
-    )
-    membership = spark.createDataFrame(
-        [
-            (shift_month(period, -back), group)
-            for group, (period, _, _) in windows.items()
-            for back in range(1, k + 1)
-        ],
-        f"_month string, {pairs.GROUP} int",
-    )
-    members = baskets.join(
-        F.broadcast(membership), baskets[PERIOD_COLUMN] == membership["_month"]
-    ).select(pairs.GROUP, F.col("order_id").alias("basket"), "items")
     totals = {
-        int(row[pairs.GROUP]): int(row["count"])
-        for row in members.groupBy(pairs.GROUP).count().collect()
+        g: sum(periods.get(month, 0) for month in months) for g, (_, months) in windows.items()
     }
-    counted = pairs.count_pairs(spark, members, totals, params.thresholds)
-    every_rule = pairs.directions(counted.pairs).persist(StorageLevel.MEMORY_AND_DISK)
-    violations = _assert_invariants(every_rule, "period_rules")
-    violations.pop("pairs")
-    rules = (
-        pairs.apply_thresholds(every_rule, params.thresholds)
-        .join(F.broadcast(target_table), pairs.GROUP)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    in_windows: dict[str, list[int]] = {}
+    for g, (_, months) in windows.items():
+        for month in months:
+            in_windows.setdefault(month, []).append(g)
+    windows_of = pairs.lookup(F.col(PERIOD_COLUMN), in_windows, "array<int>")
+    members = baskets.select(
+        F.explode(windows_of).alias(pairs.GROUP),
+        F.col("order_id").alias("basket"),
+        "items",
     )
-    partial = None if params.interval is None else list(params.interval.periods())
-    shaped = schemas.conform(rules, schemas.PERIOD_RULES).repartition(F.col(PERIOD_COLUMN))
+    learned = {g: n for g, n in totals.items() if n > 0}
+    counted = pairs.count_pairs(spark, members, learned, params.thresholds)
+    checks = _assert_invariants(pairs.check(counted.pairs, params.thresholds), "period_rules")
+
+    group = F.col(pairs.GROUP)
+    period_of = {g: period for g, (period, _) in windows.items()}
+    start_of = {g: months[0] for g, (_, months) in windows.items()}
+    end_of = {g: months[-1] for g, (_, months) in windows.items()}
+    rules = pairs.directions(counted.pairs, params.thresholds).select(
+        "*",
+        pairs.lookup(group, period_of, "string").alias(PERIOD_COLUMN),
+        pairs.lookup(group, start_of, "string").alias("window_start"),
+        pairs.lookup(group, end_of, "string").alias("window_end"),
+    )
+    replace = None if params.interval is None else list(params.interval.periods())
     write_parquet(
-        shaped,
+        schemas.conform(rules, schemas.PERIOD_RULES).repartition(F.col(PERIOD_COLUMN)),
         params.outputs["period_rules"],
         partition_by=PERIOD_COLUMN,
-        replace_partitions=partial,
+        replace_partitions=replace,
     )
-
-    attach = order_attach(spark, baskets, rules, counted, target_table, totals)
-    shaped = schemas.conform(attach, schemas.ORDER_ATTACH).repartition(F.col(PERIOD_COLUMN))
+    group_of = {period: g for g, period in period_of.items()}
+    attach = order_attach(baskets, counted, group_of, learned, params.thresholds)
     write_parquet(
-        shaped,
+        schemas.conform(attach, schemas.ORDER_ATTACH).repartition(F.col(PERIOD_COLUMN)),
         params.outputs["order_attach"],
         partition_by=PERIOD_COLUMN,
-        replace_partitions=partial,
+        replace_partitions=replace,
     )
-
-    rule_counts = {
-        int(row[pairs.GROUP]): int(row["count"])
-        for row in rules.groupBy(pairs.GROUP).count().collect()
-    }
     written = read_parquet(
         spark, params.outputs["order_attach"], schemas.ORDER_ATTACH, "order_attach"
     )
@@ -277,19 +305,17 @@ def _period_outputs(
         )
         .collect()
     }
-    rules.unpersist()
-    every_rule.unpersist()
-    counted.frequent.unpersist()
+    counted.release()
 
     report: dict[str, dict[str, Any]] = {}
-    for group, (period, start, end) in windows.items():
+    for group_id, (period, months) in windows.items():
         orders, hits = attached.get(period, (0, 0))
         report[period] = {
-            "window_start": start,
-            "window_end": end,
-            "window_baskets": totals.get(group, 0),
-            "min_pair_count": counted.min_counts.get(group),
-            "rules": rule_counts.get(group, 0),
+            "window_start": months[0],
+            "window_end": months[-1],
+            "window_baskets": totals[group_id],
+            "min_pair_count": counted.min_counts.get(group_id),
+            "rules": checks.get(group_id, {}).get("rules", 0),
             "orders": orders,
             "attached_orders": hits,
             "attach_rate": round(hits / orders, 6) if orders else None,
@@ -300,84 +326,63 @@ def _period_outputs(
         len(report),
         ", ".join(f"{p} {r['attached_orders']}/{r['orders']}" for p, r in report.items()),
     )
-    return report, violations
+    return report, _violations(checks)
 
 
 def order_attach(
-    spark: SparkSession,
     baskets: DataFrame,
-    rules: DataFrame,
     counted: PairStats,
-    target_table: DataFrame,
-    totals: dict[int, int],
+    group_of: dict[str, int],
+    learned: dict[int, int],
+    thresholds: Thresholds,
 ) -> DataFrame:
     """Per order of each target period: how many of its ordered pairs are rules there."""
     from pyspark.sql import functions as F
 
     from lodestar.jobs import pairs
 
-    history = spark.createDataFrame(
-        [(group, total > 0) for group, total in totals.items()],
-        f"{pairs.GROUP} int, has_history boolean",
-    )
-    orders = baskets.join(
-        F.broadcast(target_table.select(pairs.GROUP, PERIOD_COLUMN)), PERIOD_COLUMN
-    )
-    ids = counted.frequent.select(pairs.GROUP, "item", "iid")
-    rule_ids = (
-        rules.select(pairs.GROUP, "antecedent", "consequent")
-        .join(
-            F.broadcast(ids.withColumnRenamed("item", "antecedent").withColumnRenamed("iid", "_a")),
-            [pairs.GROUP, "antecedent"],
-        )
-        .join(
-            F.broadcast(ids.withColumnRenamed("item", "consequent").withColumnRenamed("iid", "_c")),
-            [pairs.GROUP, "consequent"],
-        )
-    )
+    group = F.col(pairs.GROUP)
+    orders = baskets.select(
+        "order_id",
+        PERIOD_COLUMN,
+        "items",
+        "distinct_items",
+        pairs.lookup(F.col(PERIOD_COLUMN), group_of, "int").alias(pairs.GROUP),
+    ).filter(group.isNotNull())
     size = counted.id_count
-    # NOTE: each unordered pair holds 1 or 2 directed rules; both count as recommended pairs
-    rule_pairs = rule_ids.groupBy(
-        pairs.pair_key(F.col(pairs.GROUP), F.least("_a", "_c"), F.greatest("_a", "_c"), size).alias(
-            "_key"
-        )
-    ).agg(F.count(F.lit(1)).alias("_directions"))
-    rule_items = (
-        rule_ids.select(pairs.GROUP, F.col("antecedent").alias("item"), F.col("_a").alias("iid"))
-        .unionByName(
-            rule_ids.select(
-                pairs.GROUP, F.col("consequent").alias("item"), F.col("_c").alias("iid")
-            )
-        )
-        .distinct()
-    )
-    members = orders.select(pairs.GROUP, F.col("order_id").alias("basket"), "items")
-    hits = spark.createDataFrame([], "basket string, grp int, recommended_pairs long")
+    hits = None
     if size >= 2:
+        # NOTE: a pair holds 1 or 2 directed rules; each is one recommended (ordered) pair
+        rule_pairs = pairs.rule_directions(counted.pairs, thresholds)
+        keys = rule_pairs.select(
+            pairs.pair_key(group, F.col("x"), F.col("y"), size).alias("_key"), "_directions"
+        )
+        rule_items = (
+            rule_pairs.select(pairs.GROUP, F.explode(F.array("x", "y")).alias("iid"))
+            .distinct()
+            .join(counted.frequent.select(pairs.GROUP, "iid", "item"), [pairs.GROUP, "iid"])
+        )
+        members = orders.select(pairs.GROUP, F.col("order_id").alias("basket"), "items")
         encoded = pairs.encode(members, rule_items)
-        buckets = pairs.choose_buckets(spark, size, max(1, len(totals)))
-        exploded = pairs.explode_pairs(spark, encoded, size, buckets, keep=("basket",))
+        buckets = pairs.choose_buckets(baskets.sparkSession, size, max(1, len(learned)))
         hits = (
-            exploded.join(rule_pairs, "_key")
-            .select(
-                F.expr(f"CAST(_key DIV {size * size} AS INT)").alias(pairs.GROUP),
-                "basket",
-                "_directions",
-            )
-            .groupBy("basket", pairs.GROUP)
+            pairs.explode_pairs(encoded, size, buckets, keep=("basket",))
+            .join(keys, "_key")
+            .groupBy(F.col("basket").alias("order_id"))
             .agg(F.sum("_directions").cast("long").alias("recommended_pairs"))
         )
-    counted_orders = orders.join(
-        hits.withColumnRenamed("basket", "order_id"), ["order_id", pairs.GROUP], "left"
-    ).join(F.broadcast(history), pairs.GROUP, "left")
-    recommended = F.coalesce(F.col("recommended_pairs"), F.lit(0)).cast("long")
-    return counted_orders.select(
+    recommended = F.lit(0).cast("long")
+    if hits is not None:
+        orders = orders.join(hits, "order_id", "left")
+        recommended = F.coalesce(F.col("recommended_pairs"), recommended)
+    history = {g: True for g in learned}
+    return orders.select(
         "order_id",
         PERIOD_COLUMN,
         "distinct_items",
         recommended.alias("recommended_pairs"),
         (recommended > 0).alias("attached"),
-        F.coalesce(F.col("has_history"), F.lit(False)).alias("has_history"),
+        F.coalesce(pairs.lookup(group, history, "boolean"), F.lit(False)).alias("has_history"),
     )
 
 
@@ -388,45 +393,22 @@ def shift_month(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _oversize(baskets: DataFrame, params: AffinityParams) -> dict[str, Any]:
-    """Count (and, under policy 'fail', refuse) the baskets above max_basket_size."""
-    from pyspark.sql import functions as F
-
-    limit = params.max_basket_size
-    report: dict[str, Any] = {
-        "policy": params.oversize_policy,
-        "max_basket_size": limit,
-        "baskets": 0,
-        "largest": [],
+def _assert_invariants(checks: dict[int, dict[str, int]], what: str) -> dict[int, dict[str, int]]:
+    broken = {
+        group: {name: found[name] for name in INVARIANTS if found[name]}
+        for group, found in checks.items()
+        if any(found[name] for name in INVARIANTS)
     }
-    if limit is None:
-        return report
-    over = baskets.filter(F.col("distinct_items") > F.lit(limit))
-    report["baskets"] = over.count()
-    report["largest"] = [
-        {"order_id": row["order_id"], "distinct_items": int(row["distinct_items"])}
-        for row in over.orderBy(F.desc("distinct_items"), "order_id").limit(EXAMPLES).collect()
-    ]
-    if report["baskets"] and params.oversize_policy == "fail":
-        largest = ", ".join(f"{b['order_id']} ({b['distinct_items']})" for b in report["largest"])
-        raise JobError(
-            f"{report['baskets']} baskets have more than max_basket_size={limit} distinct "
-            f"items (largest: {largest}); set oversize_policy to 'exclude' or 'keep', or "
-            "raise max_basket_size"
-        )
-    return report
-
-
-def _assert_invariants(rules: DataFrame, what: str) -> dict[str, int]:
-    from lodestar.jobs.pairs import invariant_violations
-
-    violations = invariant_violations(rules)
-    broken = {name: n for name, n in violations.items() if n and name != "pairs"}
     if broken:
         raise JobError(
-            f"{what}: invariants broken ({broken} rules); this is a bug in the affinity job"
+            f"{what}: invariants broken (pairs per group: {broken}); this is a bug in the "
+            "affinity job, not in the data"
         )
-    return violations
+    return checks
+
+
+def _violations(checks: dict[int, dict[str, int]]) -> dict[str, int]:
+    return {name: sum(found[name] for found in checks.values()) for name in INVARIANTS}
 
 
 def main(argv: list[str] | None = None) -> int:

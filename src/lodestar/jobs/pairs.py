@@ -12,12 +12,14 @@ How it is made fast, without any Python UDF:
 3. Each pair (x < y) of a group g is one long, ``(g * K + x) * K + y`` for K ids, generated
    with ``posexplode`` and ``explode(slice(...))`` (code-generated, unlike lambda functions).
 4. The pair space is split into buckets by ``x mod B``: every bucket re-reads the (small)
-   basket arrays, but keeps only the pairs it owns, so each task aggregates a hash map of
-   about 1/B of the distinct pairs and no partial aggregate is shuffled at all.
+   basket arrays but keeps only the pairs it owns, so each task aggregates a hash map of
+   about 1/B of the distinct pairs and no partial aggregate is shuffled.
+5. Small tables known on the driver (minimum counts, totals, windows) are map literals in
+   the expressions, not joins: no broadcast job each time they are used.
 
-Metrics, computed from exact integer counts:
-support = n_ab / N, confidence(a -> b) = n_ab / n_a, lift = n_ab * N / (n_a * n_b), which is the
-same expression for both directions, so lift is symmetric bit for bit.
+Metrics come from exact integer counts: support = n_ab / N, confidence(a -> b) = n_ab / n_a,
+lift = (n_ab * N) / (n_a * n_b). Both products are exact 64-bit integers, so lift is the same
+double in both directions, bit for bit.
 """
 
 from __future__ import annotations
@@ -26,38 +28,69 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
+from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
 
 from lodestar.errors import JobError
 from lodestar.jobs.params import Thresholds
+from lodestar.jobs.schemas import empty
 
 log = logging.getLogger(__name__)
 
 GROUP = "grp"
-#: distinct pairs a bucket's hash map should hold at most (keeps maps cache-friendly)
+#: possible pairs one bucket's hash map should cover at most (keeps the maps cache-friendly)
 PAIRS_PER_BUCKET = 250_000
 MAX_BUCKETS = 64
 
-PAIR_STATS_SCHEMA = (
-    "grp int, item_a string, item_b string, pair_count long, count_a long, count_b long, "
-    "total_baskets long"
+PAIR_STATS = StructType(
+    [
+        StructField(name, kind)
+        for name, kind in (
+            (GROUP, IntegerType()),
+            ("x", IntegerType()),
+            ("y", IntegerType()),
+            ("item_a", StringType()),
+            ("item_b", StringType()),
+            ("pair_count", LongType()),
+            ("count_a", LongType()),
+            ("count_b", LongType()),
+            ("total_baskets", LongType()),
+        )
+    ]
 )
 
 
 @dataclass(frozen=True)
 class PairStats:
-    """The counted pairs of every group (one row per unordered pair) and what was pruned."""
+    """What was counted for every group; the frames are persisted until :meth:`release`."""
 
+    #: one row per counted pair: grp, x < y (ids), item_a, item_b, pair_count, count_a,
+    #: count_b, total_baskets
     pairs: DataFrame
     #: (grp, item, basket_count) of every item
     items: DataFrame
-    #: (grp, item, basket_count, iid) of the items kept for pairing (cached: unpersist it)
+    #: (grp, item, basket_count, iid) of the items kept for pairing
     frequent: DataFrame
     #: number of distinct ids (the K of the pair keys)
     id_count: int
     min_counts: Mapping[int, int]
+
+    def release(self) -> None:
+        for frame in (self.pairs, self.items, self.frequent):
+            frame.unpersist()
+
+
+def lookup(column: Column, table: Mapping[Any, Any], kind: str) -> Column:
+    """``table[column]`` as type ``kind`` (null when absent), for a small table known on the
+    driver: a map literal in the expression instead of a join."""
+    if not table:
+        return F.lit(None).cast(kind)
+    entries = [F.lit(value) for key, item in sorted(table.items()) for value in (key, item)]
+    return F.try_element_at(F.create_map(*entries), column).cast(kind)
 
 
 def item_counts(members: DataFrame) -> DataFrame:
@@ -83,67 +116,56 @@ def count_pairs(
     ``totals`` maps each group to its number of baskets (the support denominator).
     """
     min_counts = {group: thresholds.min_count(total) for group, total in totals.items()}
-    limits = spark.createDataFrame(sorted(min_counts.items()), f"{GROUP} int, min_count long")
-    counts = item_counts(members)
-    frequent = (
-        counts.join(F.broadcast(limits), GROUP)
-        .filter(F.col("basket_count") >= F.col("min_count"))
-        .drop("min_count")
-    )
-    ids = dense_ids(frequent.select("item").distinct())
-    frequent = frequent.join(F.broadcast(ids), "item").cache()
+    group = F.col(GROUP)
+    counts = item_counts(members).persist(StorageLevel.MEMORY_AND_DISK)
+    kept = counts.filter(F.col("basket_count") >= lookup(group, min_counts, "long"))
+    ids = dense_ids(kept.select("item").distinct())
+    frequent = kept.join(F.broadcast(ids), "item").persist(StorageLevel.MEMORY_AND_DISK)
     sizes = frequent.agg(
         F.count(F.lit(1)).alias("rows"), F.count_distinct("iid").alias("ids")
     ).first()
     assert sizes is not None
-    size, n_frequent = int(sizes["ids"]), int(sizes["rows"])
+    size = int(sizes["ids"])
     log.info(
-        "pair counting: %d groups, %d frequent (group, item) of %d distinct items; "
-        "minimum counts %s",
+        "pair counting: %d groups; %d (group, item) at or above the minimum count (%s), "
+        "%d distinct items",
         len(totals),
-        n_frequent,
-        size,
+        int(sizes["rows"]),
         _summary(min_counts),
+        size,
     )
-    empty = spark.createDataFrame([], PAIR_STATS_SCHEMA)
     if size < 2:
-        return PairStats(empty, counts, frequent, size, min_counts)
+        return PairStats(empty(spark, PAIR_STATS), counts, frequent, size, min_counts)
     if (max(totals, default=0) + 1) * size * size >= 2**62:
         raise JobError(f"{size} items in {len(totals)} groups do not fit one 64-bit pair key")
 
     encoded = encode(members, frequent)
     bucket_count = buckets or choose_buckets(spark, size, len(totals))
-    pairs = explode_pairs(spark, encoded, size, bucket_count)
     counted = (
-        pairs.groupBy("_bucket", "_key")
+        explode_pairs(encoded, size, bucket_count)
+        .groupBy("_bucket", "_key")
         .agg(F.count(F.lit(1)).alias("pair_count"))
         .select(*decode("_key", size), "pair_count")
-        .join(F.broadcast(limits), GROUP)
-        .filter(F.col("pair_count") >= F.col("min_count"))
+        .filter(F.col("pair_count") >= lookup(group, min_counts, "long"))
     )
-    named = (
-        counted.join(
-            F.broadcast(frequent.select(GROUP, F.col("iid").alias("x"), "item", "basket_count")),
-            [GROUP, "x"],
+    side = frequent.select(GROUP, "iid", "item", "basket_count")
+    first = side.toDF(GROUP, "x", "item_a", "count_a")
+    second = side.toDF(GROUP, "y", "item_b", "count_b")
+    stats = (
+        counted.join(F.broadcast(first), [GROUP, "x"])
+        .join(F.broadcast(second), [GROUP, "y"])
+        .select(
+            GROUP,
+            "x",
+            "y",
+            "item_a",
+            "item_b",
+            "pair_count",
+            "count_a",
+            "count_b",
+            lookup(group, totals, "long").alias("total_baskets"),
         )
-        .withColumnRenamed("item", "item_a")
-        .withColumnRenamed("basket_count", "count_a")
-        .join(
-            F.broadcast(frequent.select(GROUP, F.col("iid").alias("y"), "item", "basket_count")),
-            [GROUP, "y"],
-        )
-        .withColumnRenamed("item", "item_b")
-        .withColumnRenamed("basket_count", "count_b")
-    )
-    total_table = spark.createDataFrame(sorted(totals.items()), f"{GROUP} int, total_baskets long")
-    stats = named.join(F.broadcast(total_table), GROUP).select(
-        F.col(GROUP).cast("int").alias(GROUP),
-        "item_a",
-        "item_b",
-        "pair_count",
-        "count_a",
-        "count_b",
-        "total_baskets",
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     return PairStats(stats, counts, frequent, size, min_counts)
 
@@ -167,27 +189,20 @@ def encode(members: DataFrame, frequent: DataFrame) -> DataFrame:
 
 
 def choose_buckets(spark: SparkSession, size: int, groups: int) -> int:
-    """Enough buckets that each holds about PAIRS_PER_BUCKET possible pairs, in whole
-    rounds of the cluster's parallelism."""
+    """Enough buckets that each covers about PAIRS_PER_BUCKET possible pairs, in whole rounds
+    of the cluster's parallelism (at least one round, at most MAX_BUCKETS)."""
     parallelism = max(1, spark.sparkContext.defaultParallelism)
     possible = groups * size * (size - 1) // 2
-    wanted = max(parallelism, ceil(possible / PAIRS_PER_BUCKET))
-    rounds = ceil(wanted / parallelism)
-    return int(min(MAX_BUCKETS, rounds * parallelism))
+    rounds = ceil(max(parallelism, ceil(possible / PAIRS_PER_BUCKET)) / parallelism)
+    return int(min(max(MAX_BUCKETS, parallelism), rounds * parallelism))
 
 
 def explode_pairs(
-    spark: SparkSession,
-    encoded: DataFrame,
-    size: int,
-    buckets: int,
-    *,
-    keep: tuple[str, ...] = (),
+    encoded: DataFrame, size: int, buckets: int, *, keep: tuple[str, ...] = ()
 ) -> DataFrame:
     """(_bucket, _key[, keep...]): one row per pair x < y of each basket, x owned by _bucket."""
-    spread = encoded.crossJoin(
-        F.broadcast(spark.range(buckets).select(F.col("id").cast("int").alias("_bucket")))
-    ).repartition(buckets, "_bucket")
+    every_bucket = F.explode(F.sequence(F.lit(0), F.lit(buckets - 1))).alias("_bucket")
+    spread = encoded.select(GROUP, "ids", *keep, every_bucket).repartition(buckets, "_bucket")
     firsts = spread.select(
         GROUP, "_bucket", "ids", *keep, F.posexplode("ids").alias("_pos", "_x")
     ).filter(F.col("_x") % buckets == F.col("_bucket"))
@@ -198,12 +213,12 @@ def explode_pairs(
         *keep,
         F.explode(F.slice("ids", F.col("_pos") + 2, F.size("ids"))).alias("_y"),
     )
-    key = (F.col(GROUP).cast("long") * size + F.col("_x")) * size + F.col("_y")
+    key = pair_key(F.col(GROUP), F.col("_x"), F.col("_y"), size)
     return seconds.select("_bucket", key.alias("_key"), *keep)
 
 
 def pair_key(group: Column, x: Column, y: Column, size: int) -> Column:
-    """The long key of pair (x, y), x < y, of ``group`` (as :func:`explode_pairs` builds it)."""
+    """The long key of pair (x, y), x < y, of ``group``."""
     return (group.cast("long") * size + x) * size + y
 
 
@@ -216,85 +231,86 @@ def decode(key: str, size: int) -> list[Column]:
     ]
 
 
-def directions(stats: DataFrame) -> DataFrame:
-    """Both rules a -> b and b -> a of each counted pair, with their metrics."""
-    forward = stats.select(
-        GROUP,
-        F.col("item_a").alias("antecedent"),
-        F.col("item_b").alias("consequent"),
-        "pair_count",
-        F.col("count_a").alias("antecedent_count"),
-        F.col("count_b").alias("consequent_count"),
-        "total_baskets",
-        F.col("count_a").alias("_n_a"),
-        F.col("count_b").alias("_n_b"),
-    )
-    backward = stats.select(
-        GROUP,
-        F.col("item_b").alias("antecedent"),
-        F.col("item_a").alias("consequent"),
-        "pair_count",
-        F.col("count_b").alias("antecedent_count"),
-        F.col("count_a").alias("consequent_count"),
-        "total_baskets",
-        F.col("count_a").alias("_n_a"),
-        F.col("count_b").alias("_n_b"),
-    )
-    both = forward.unionByName(backward)
-    # NOTE: lift uses (n_a * n_b) in one fixed order for both directions: symmetric exactly
-    return both.select(
-        GROUP,
-        "antecedent",
-        "consequent",
-        "pair_count",
-        "antecedent_count",
-        "consequent_count",
-        "total_baskets",
-        (F.col("pair_count") / F.col("total_baskets")).alias("support"),
-        (F.col("pair_count") / F.col("antecedent_count")).alias("confidence"),
-        ((F.col("pair_count") * F.col("total_baskets")) / (F.col("_n_a") * F.col("_n_b"))).alias(
-            "lift"
-        ),
+def lift(pair_count: Column, total: Column, count_a: Column, count_b: Column) -> Column:
+    """(n_ab * N) / (n_a * n_b): exact integer products, one rounding, symmetric in a and b."""
+    return (pair_count * total) / (count_a * count_b)
+
+
+def passes(confidence: Column, lift_value: Column, thresholds: Thresholds) -> Column:
+    return (confidence >= F.lit(thresholds.min_confidence)) & (
+        lift_value >= F.lit(thresholds.min_lift)
     )
 
 
-def apply_thresholds(rules: DataFrame, thresholds: Thresholds) -> DataFrame:
-    """Keep the directed rules at or above the confidence and lift thresholds."""
-    return rules.filter(
-        (F.col("confidence") >= F.lit(thresholds.min_confidence))
-        & (F.col("lift") >= F.lit(thresholds.min_lift))
+def directions(stats: DataFrame, thresholds: Thresholds) -> DataFrame:
+    """The rules a -> b and b -> a of each counted pair that pass the thresholds."""
+    sides = (
+        ("item_a", "item_b", "count_a", "count_b"),
+        ("item_b", "item_a", "count_b", "count_a"),
+    )
+    rules = None
+    for antecedent, consequent, count_a, count_b in sides:
+        count, total = F.col("pair_count"), F.col("total_baskets")
+        confidence = count / F.col(count_a)
+        lift_value = lift(count, total, F.col(count_a), F.col(count_b))
+        side = stats.filter(passes(confidence, lift_value, thresholds)).select(
+            GROUP,
+            F.col(antecedent).alias("antecedent"),
+            F.col(consequent).alias("consequent"),
+            "pair_count",
+            F.col(count_a).alias("antecedent_count"),
+            F.col(count_b).alias("consequent_count"),
+            "total_baskets",
+            (count / total).alias("support"),
+            confidence.alias("confidence"),
+            lift_value.alias("lift"),
+        )
+        rules = side if rules is None else rules.unionByName(side)
+    assert rules is not None
+    return rules
+
+
+def rule_directions(stats: DataFrame, thresholds: Thresholds) -> DataFrame:
+    """(grp, _key, _directions): each counted pair with 1 or 2 rules passing the thresholds."""
+    count, total = F.col("pair_count"), F.col("total_baskets")
+    count_a, count_b = F.col("count_a"), F.col("count_b")
+    forward = passes(count / count_a, lift(count, total, count_a, count_b), thresholds)
+    backward = passes(count / count_b, lift(count, total, count_b, count_a), thresholds)
+    directions_ = forward.cast("int") + backward.cast("int")
+    return stats.select(GROUP, "x", "y", directions_.alias("_directions")).filter(
+        F.col("_directions") > 0
     )
 
 
-def invariant_violations(rules: DataFrame) -> dict[str, int]:
-    """Count the pairs whose rules (both directions, before thresholds) break an invariant;
-    ``pairs`` is the number of pairs checked.
+def check(stats: DataFrame, thresholds: Thresholds) -> dict[int, dict[str, int]]:
+    """Per group: pairs counted, rules passing the thresholds, and the pairs breaking an
+    invariant (support in [0, 1]; confidence <= 1; support(a, b) <= min(support(a),
+    support(b)); lift equal in both directions). One aggregation; one row per group."""
+    count, total = F.col("pair_count"), F.col("total_baskets")
+    count_a, count_b = F.col("count_a"), F.col("count_b")
+    lift_ab = lift(count, total, count_a, count_b)
+    lift_ba = lift(count, total, count_b, count_a)
+    forward = passes(count / count_a, lift_ab, thresholds)
+    backward = passes(count / count_b, lift_ba, thresholds)
 
-    support in [0, 1]; confidence <= 1; support(a, b) <= min(support(a), support(b)); lift
-    equal in both directions of a pair. One aggregation, no collect beyond one row.
-    """
-    lo = F.least("antecedent", "consequent")
-    hi = F.greatest("antecedent", "consequent")
-    per_pair = rules.groupBy(GROUP, lo.alias("_lo"), hi.alias("_hi")).agg(
-        F.count(F.lit(1)).alias("_directions"),
-        (F.max("lift") != F.min("lift")).alias("_asymmetric"),
-        F.max(((F.col("support") < 0) | (F.col("support") > 1)).cast("int")).alias("_support"),
-        F.max((F.col("confidence") > 1).cast("int")).alias("_confidence"),
-        F.max(
-            (F.col("pair_count") > F.least("antecedent_count", "consequent_count")).cast("int")
-        ).alias("_subset"),
+    def tally(condition: Column) -> Column:
+        return F.sum(condition.cast("long"))
+
+    rows = (
+        stats.groupBy(GROUP)
+        .agg(
+            F.count(F.lit(1)).alias("pairs"),
+            (tally(forward) + tally(backward)).alias("rules"),
+            tally((count / total < 0) | (count / total > 1)).alias("support"),
+            tally((count / count_a > 1) | (count / count_b > 1)).alias("confidence"),
+            tally(count > F.least(count_a, count_b)).alias("pair_support"),
+            tally(lift_ab != lift_ba).alias("lift_symmetry"),
+        )
+        .collect()
     )
-    row = per_pair.agg(
-        F.count(F.lit(1)).alias("pairs"),
-        F.coalesce(F.sum((F.col("_support") > 0).cast("int")), F.lit(0)).alias("support"),
-        F.coalesce(F.sum((F.col("_confidence") > 0).cast("int")), F.lit(0)).alias("confidence"),
-        F.coalesce(F.sum((F.col("_subset") > 0).cast("int")), F.lit(0)).alias("pair_support"),
-        F.coalesce(
-            F.sum((F.col("_asymmetric") | (F.col("_directions") != 2)).cast("int")), F.lit(0)
-        ).alias("lift_symmetry"),
-    ).first()
-    assert row is not None
-    return {name: int(row[name]) for name in row.asDict()}
+    return {
+        int(row[GROUP]): {k: int(v) for k, v in row.asDict().items() if k != GROUP} for row in rows
+    }
 
 
 def _summary(min_counts: Mapping[int, int]) -> str:

@@ -9,7 +9,7 @@ that local time; rows without a usable time are in period ``unknown``.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
@@ -115,6 +115,13 @@ ORDER_ATTACH = _schema(
     ("attached", BooleanType()),
     ("has_history", BooleanType()),
 )
+
+
+def empty(spark: SparkSession, schema: StructType) -> DataFrame:
+    """An empty frame of ``schema`` (built in the JVM: no Python data, no Python worker)."""
+    return spark.range(0).select(
+        *[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields]
+    )
 
 
 def conform(frame: DataFrame, schema: StructType) -> DataFrame:

@@ -49,6 +49,7 @@ from pyspark.sql.types import (
 
 from lodestar.errors import JobError
 from lodestar.jobs.params import ColumnMapping, Source
+from lodestar.jobs.schemas import empty
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,11 @@ def read_source(spark: SparkSession, source: Source) -> SourceRead:
         raw = F.to_json(F.struct(*[frame[c] for c in columns]))
     if not columns:
         log.warning("%s holds no columns and no records", source.path)
-        return SourceRead(spark.createDataFrame([], CANONICAL), 0)
+        return SourceRead(empty(spark, CANONICAL), 0)
     assert source.columns is not None  # NOTE: required by the parameters for these formats
     _check_mapping(source.columns, columns, source.path)
 
-    numbered, records = _number_records(spark, frame, header_rows=False)
+    numbered, records = _number_records(frame, header_rows=False)
     kinds = {f.name: f.dataType for f in frame.schema.fields}
     mapping = source.columns.mapped()
 
@@ -291,7 +292,7 @@ def _read_csv(spark: SparkSession, source: Source) -> tuple[DataFrame, list[str]
 def _read_baskets(spark: SparkSession, source: Source) -> SourceRead:
     options = {} if source.csv.line_separator is None else {"lineSep": source.csv.line_separator}
     frame = _scan(spark, source, lambda reader: reader.options(**options).text(source.path))
-    numbered, records = _number_records(spark, frame, header_rows=source.csv.header)
+    numbered, records = _number_records(frame, header_rows=source.csv.header)
     value = numbered["value"]
     blank = F.regexp_replace(value, r"\s", "") == ""
     blank_lines = numbered.filter(blank & ~F.col("_header")).count()
@@ -319,9 +320,14 @@ def _read_baskets(spark: SparkSession, source: Source) -> SourceRead:
     return SourceRead(lines, records - blank_lines, blank_lines)
 
 
-def _number_records(
-    spark: SparkSession, frame: DataFrame, *, header_rows: bool
-) -> tuple[DataFrame, int]:
+def _lookup(key: Column, table: dict[str, int]) -> Column:
+    if not table:
+        return F.lit(None).cast(LongType())
+    entries = [F.lit(value) for k, v in sorted(table.items()) for value in (k, v)]
+    return F.try_element_at(F.create_map(*entries), key).cast(LongType())
+
+
+def _number_records(frame: DataFrame, *, header_rows: bool) -> tuple[DataFrame, int]:
     """Add ``_line``, the 1-based record number across the source's files (in name order).
 
     With ``header_rows`` the first record of each file is flagged ``_header`` and not counted.
@@ -338,19 +344,22 @@ def _number_records(
         .agg(F.count(F.lit(1)).alias("_rows"), F.min("_id").alias("_first"))
         .collect()
     )
-    offsets: list[tuple[str, int, int, int]] = []
+    firsts: dict[str, int] = {}
+    offsets: dict[str, int] = {}
     running = 0
     seen_files: set[str] = set()
     for split in sorted(splits, key=lambda row: (row["_file"], row["_block"])):
         header = header_rows and split["_file"] not in seen_files
         seen_files.add(split["_file"])
+        name = f"{split['_block']}:{split['_file']}"
+        firsts[name] = split["_first"]
         # a header row is numbered 0 and the records after it start at 1
-        offsets.append((split["_file"], split["_block"], split["_first"], running - int(header)))
+        offsets[name] = running - int(header)
         running += split["_rows"] - int(header)
-    offset_schema = "_file string, _block long, _first long, _offset long"
-    table = spark.createDataFrame(offsets, offset_schema)
-    numbered = tagged.join(F.broadcast(table), ["_file", "_block"]).withColumn(
-        "_line", F.col("_offset") + F.col("_id") - F.col("_first") + 1
-    )
-    header_flag = F.lit(header_rows) & (F.col("_block") == 0) & (F.col("_id") == F.col("_first"))
+    # NOTE: one entry per file split: map literals instead of a join of Python rows, which
+    # would start Python workers on the executors
+    key = F.concat_ws(":", F.col("_block").cast(StringType()), F.col("_file"))
+    first = _lookup(key, firsts)
+    numbered = tagged.withColumn("_line", _lookup(key, offsets) + F.col("_id") - first + 1)
+    header_flag = F.lit(header_rows) & (F.col("_block") == 0) & (F.col("_id") == first)
     return numbered.withColumn("_header", header_flag), running
