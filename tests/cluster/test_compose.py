@@ -295,6 +295,21 @@ def test_the_env_file_names_every_setting() -> None:
         assert service.get("env_file") == ["docker/lodestar.env"], f"{name} misses the switches"
 
 
+def test_the_image_carries_the_repository_manifests_unchanged() -> None:
+    """The cluster reads the very manifests and dbt project of the repository."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    workdir = re.findall(r"^WORKDIR (\S+)$", text, flags=re.MULTILINE)[-1]
+    env = env_file()
+
+    for switch, folder in (
+        ("LODESTAR_MANIFESTS", "manifests"),
+        ("LODESTAR_DBT_PROJECT", "dbt_project"),
+    ):
+        assert env[switch] == f"{workdir}/{folder}", switch
+        assert f"COPY {folder}/ {folder}/" in text, f"the image does not copy {folder}/"
+    assert "manifests" not in str(compose()), "no service replaces the manifests by a mount"
+
+
 def test_the_switches_point_at_the_services() -> None:
     stack = services()
     env = env_file()
