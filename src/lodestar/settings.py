@@ -67,7 +67,8 @@ class Settings:
         return self.home / "stats"
 
 
-def _repo_root() -> Path:
+def project_root() -> Path:
+    """The project folder that holds ``dags/``, ``plugins/`` and the default manifests."""
     return Path(__file__).resolve().parents[2]
 
 
@@ -86,7 +87,7 @@ def load_settings(**overrides: Any) -> Settings:
     disabled = pick("lineage_disabled", False)
     settings = Settings(
         home=home,
-        manifests_dir=Path(pick("manifests_dir", _repo_root() / "manifests")).resolve(),
+        manifests_dir=Path(pick("manifests_dir", project_root() / "manifests")).resolve(),
         lake_root=str(pick("lake_root", home / "lake")),
         warehouse=Path(pick("warehouse", home / "warehouse.duckdb")),
         spark_master=str(pick("spark_master", "local[*]")),
@@ -96,7 +97,7 @@ def load_settings(**overrides: Any) -> Settings:
         lineage_namespace=str(pick("lineage_namespace", "lodestar")),
         lineage_disabled=disabled if isinstance(disabled, bool) else str(disabled).lower() in _TRUE,
         marquez_web_url=pick("marquez_web_url", None),
-        dbt_project_dir=Path(pick("dbt_project_dir", _repo_root() / "dbt_project")).resolve(),
+        dbt_project_dir=Path(pick("dbt_project_dir", project_root() / "dbt_project")).resolve(),
     )
     return settings
 

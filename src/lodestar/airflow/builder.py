@@ -184,7 +184,10 @@ def build_error_dag(source: Path, errors: list[str]) -> DAG:
     dag_id = "lodestar_invalid_" + "".join(c if c.isalnum() else "_" for c in source.stem)
     dag = DAG(
         dag_id=dag_id,
-        description=f"invalid manifest {source.name}: {errors[0]}"[:200],
+        description=(
+            f"invalid manifest {source.name}: {len(errors)} error(s), run `lodestar validate`; "
+            f"first: {errors[0]}"
+        )[:200],
         doc_md=render_error_doc(str(source), errors),
         schedule=None,
         start_date=datetime(2024, 1, 1),

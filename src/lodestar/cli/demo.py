@@ -46,17 +46,13 @@ def register(commands: Commands) -> None:
     airflow.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for airflow")
 
 
-def _repo_root(manifests_dir: Path) -> Path:
-    return manifests_dir.resolve().parent
-
-
 def run_airflow(args: argparse.Namespace, console: Console) -> int:
     from lodestar.airflow.environment import airflow_env
     from lodestar.airflow.runner import airflow_executable
-    from lodestar.settings import load_settings
+    from lodestar.settings import load_settings, project_root
 
     settings = load_settings()
-    env = airflow_env(settings, _repo_root(settings.manifests_dir))
+    env = airflow_env(settings, project_root())
     if args.airflow_args[:1] == ["env"]:
         for key, value in sorted(env.items()):
             console.print(f"export {key}='{value}'")
@@ -69,14 +65,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from lodestar.dbt import compile_project
     from lodestar.manifest import load_folder
     from lodestar.plan import plan_product
-    from lodestar.settings import load_settings
+    from lodestar.settings import load_settings, project_root
     from lodestar.summary import summarise
 
     if not args.verbose:
         # NOTE: importing Airflow turns its own logging on; the demo talks through the console
         logging.getLogger().setLevel(logging.WARNING)
     settings = load_settings(manifests_dir=args.manifests)
-    repo_root = _repo_root(settings.manifests_dir)
+    repo_root = project_root()
     catalog = load_folder(settings.manifests_dir)
     if catalog.errors:
         for error in catalog.errors:
