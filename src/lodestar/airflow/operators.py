@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import replace
@@ -182,18 +183,28 @@ class LodestarSparkSubmitOperator(LineageMixin, SparkSubmitOperator):
         step = ctx.plan.product.step(self.step_name)
         assert isinstance(step, SparkStep)
         params = spark_params(ctx.plan, step, run_interval(context))
-        params_file = run_folder(ctx, context) / f"{self.step_name}.params.json"
+        folder = run_folder(ctx, context)
+        # NOTE: each run gets its own statistics file, so parallel runs of one product never
+        # read each other's; the latest is then published where lineage and the summary look
+        run_stats = folder / f"{self.step_name}.stats.json"
+        run_stats.unlink(missing_ok=True)
+        params["stats_path"] = str(run_stats)
+        params_file = folder / f"{self.step_name}.params.json"
         params_file.write_text(json.dumps(params, indent=2), encoding="utf-8")
-        stats_path = Path(params["stats_path"])
-        stats_path.unlink(missing_ok=True)
         self.application_args = ["--params", str(params_file)]
         log.info("%s.%s: spark-submit %s", self.product, self.step_name, self.application)
         super().execute(context)
-        stats = read_stats(stats_path)
+        stats = read_stats(run_stats)
         if stats is None:
             raise JobError(
-                f"{self.product}.{self.step_name}: the job wrote no stats at {stats_path}"
+                f"{self.product}.{self.step_name}: the job wrote no stats at {run_stats}"
             )
+        self._stats = stats
+        latest = ctx.plan.stats_path(self.step_name)
+        latest.parent.mkdir(parents=True, exist_ok=True)
+        staged = latest.with_name(f".{latest.name}.{os.getpid()}")
+        staged.write_text(json.dumps(stats, indent=2), encoding="utf-8")
+        os.replace(staged, latest)
         log.info("%s.%s statistics: %s", self.product, self.step_name, json.dumps(stats))
         return stats
 
@@ -201,7 +212,7 @@ class LodestarSparkSubmitOperator(LineageMixin, SparkSubmitOperator):
         from lodestar.lineage import step_lineage
 
         ctx = task_context(self.product, self.manifests_dir)
-        stats = read_stats(ctx.plan.stats_path(self.step_name)) if complete else None
+        stats = getattr(self, "_stats", None) if complete else None
         return step_lineage(ctx.plan, self.step_name, stats=stats)
 
 
