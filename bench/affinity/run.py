@@ -248,34 +248,36 @@ def measure(
     command: list[str], timeout: float, env: dict[str, str]
 ) -> tuple[int | None, float, float, str, str]:
     """Run ``command``; returns (exit code or None on timeout, wall s, peak RSS MB, out, err)."""
+    import tempfile
+
     import psutil
 
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    peak = 0
-    code: int | None = None
-    while True:
-        try:
-            tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
-            rss = 0
-            for member in tree:
-                with contextlib.suppress(psutil.Error):
-                    rss += member.memory_info().rss
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        if process.poll() is not None:
-            code = process.returncode
-            break
-        if time.perf_counter() - start > timeout:
-            _kill_tree(process.pid)
-            break
-        time.sleep(0.05)
-    wall = time.perf_counter() - start
-    out, err = process.communicate()
-    return code, wall, peak / 2**20, out, err
+    # NOTE: files, not pipes: a chatty child would block on a full pipe while we poll it
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        peak = 0
+        code: int | None = None
+        while True:
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(process.pid)
+                rss = 0
+                for member in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        rss += member.memory_info().rss
+                peak = max(peak, rss)
+            if process.poll() is not None:
+                code = process.returncode
+                break
+            if time.perf_counter() - start > timeout:
+                _kill_tree(process.pid)
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - start
+        process.wait()
+        out.seek(0)
+        err.seek(0)
+        return code, wall, peak / 2**20, out.read(), err.read()
 
 
 def _kill_tree(pid: int) -> None:

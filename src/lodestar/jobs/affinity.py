@@ -211,10 +211,16 @@ def _global_outputs(
         (F.col("basket_count") / F.lit(max(total, 1))).alias("support"),
         F.lit(total).cast("long").alias("total_baskets"),
     )
-    write_parquet(schemas.conform(support, schemas.ITEM_SUPPORT), params.outputs["item_support"])
+    write_parquet(
+        schemas.conform(support, schemas.ITEM_SUPPORT).coalesce(_files(spark)),
+        params.outputs["item_support"],
+    )
     checks = _assert_invariants(pairs.check(counted.pairs, params.thresholds), "pair_rules")
     rules = pairs.directions(counted.pairs, params.thresholds)
-    write_parquet(schemas.conform(rules, schemas.PAIR_RULES), params.outputs["pair_rules"])
+    write_parquet(
+        schemas.conform(rules, schemas.PAIR_RULES).coalesce(_files(spark)),
+        params.outputs["pair_rules"],
+    )
     found = checks.get(0, {})
     result = {
         "items": counted.items.count(),
@@ -384,6 +390,11 @@ def order_attach(
         (recommended > 0).alias("attached"),
         F.coalesce(pairs.lookup(group, history, "boolean"), F.lit(False)).alias("has_history"),
     )
+
+
+def _files(spark: SparkSession) -> int:
+    """Files per unpartitioned output: one per core, not one per pair bucket."""
+    return max(1, spark.sparkContext.defaultParallelism)
 
 
 def shift_month(period: str, months: int) -> str:

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 GROUP = "grp"
 #: possible pairs one bucket's hash map should cover at most (keeps the maps cache-friendly)
-PAIRS_PER_BUCKET = 250_000
+PAIRS_PER_BUCKET = 65_536
 MAX_BUCKETS = 64
 
 PAIR_STATS = StructType(
@@ -119,13 +119,14 @@ def count_pairs(
     group = F.col(GROUP)
     counts = item_counts(members).persist(StorageLevel.MEMORY_AND_DISK)
     kept = counts.filter(F.col("basket_count") >= lookup(group, min_counts, "long"))
-    ids = dense_ids(kept.select("item").distinct())
-    frequent = kept.join(F.broadcast(ids), "item").persist(StorageLevel.MEMORY_AND_DISK)
-    sizes = frequent.agg(
-        F.count(F.lit(1)).alias("rows"), F.count_distinct("iid").alias("ids")
-    ).first()
+    if len(totals) == 1:  # one group: its items are distinct already, number them in place
+        frequent = dense_ids(kept, "item").persist(StorageLevel.MEMORY_AND_DISK)
+    else:
+        ids = dense_ids(kept.select("item").distinct(), "item")
+        frequent = kept.join(F.broadcast(ids), "item").persist(StorageLevel.MEMORY_AND_DISK)
+    sizes = frequent.agg(F.count(F.lit(1)).alias("rows"), F.max("iid").alias("top")).first()
     assert sizes is not None
-    size = int(sizes["ids"])
+    size = 0 if sizes["top"] is None else int(sizes["top"]) + 1  # NOTE: ids are dense
     log.info(
         "pair counting: %d groups; %d (group, item) at or above the minimum count (%s), "
         "%d distinct items",
@@ -141,19 +142,29 @@ def count_pairs(
 
     encoded = encode(members, frequent)
     bucket_count = buckets or choose_buckets(spark, size, len(totals))
+    # NOTE: coalesce runs the buckets of a task one after the other, each with its own map,
+    # and spares the stages after it one task per bucket
     counted = (
         explode_pairs(encoded, size, bucket_count)
         .groupBy("_bucket", "_key")
         .agg(F.count(F.lit(1)).alias("pair_count"))
         .select(*decode("_key", size), "pair_count")
         .filter(F.col("pair_count") >= lookup(group, min_counts, "long"))
+        .coalesce(max(1, spark.sparkContext.defaultParallelism))
     )
-    side = frequent.select(GROUP, "iid", "item", "basket_count")
-    first = side.toDF(GROUP, "x", "item_a", "count_a")
-    second = side.toDF(GROUP, "y", "item_b", "count_b")
+    # one dictionary keyed by a single long (a compact broadcast), used for both sides
+    dictionary = frequent.select(
+        (group.cast("long") * size + F.col("iid")).alias("_entry"), "item", "basket_count"
+    )
     stats = (
-        counted.join(F.broadcast(first), [GROUP, "x"])
-        .join(F.broadcast(second), [GROUP, "y"])
+        counted.join(
+            F.broadcast(dictionary.toDF("_a", "item_a", "count_a")),
+            group.cast("long") * size + F.col("x") == F.col("_a"),
+        )
+        .join(
+            F.broadcast(dictionary.toDF("_b", "item_b", "count_b")),
+            group.cast("long") * size + F.col("y") == F.col("_b"),
+        )
         .select(
             GROUP,
             "x",
@@ -170,11 +181,11 @@ def count_pairs(
     return PairStats(stats, counts, frequent, size, min_counts)
 
 
-def dense_ids(items: DataFrame) -> DataFrame:
-    """Ids 0..K-1 for distinct items, in item order (deterministic across runs)."""
+def dense_ids(items: DataFrame, column: str) -> DataFrame:
+    """``items`` with ``iid``, 0..K-1 in the order of its distinct ``column`` values."""
     # NOTE: one partition on purpose: it holds one row per distinct frequent item
-    order = Window.partitionBy(F.lit(0)).orderBy("item")
-    return items.select("item", (F.row_number().over(order) - 1).cast("int").alias("iid"))
+    order = Window.partitionBy(F.lit(0)).orderBy(column)
+    return items.select("*", (F.row_number().over(order) - 1).cast("int").alias("iid"))
 
 
 def encode(members: DataFrame, frequent: DataFrame) -> DataFrame:
