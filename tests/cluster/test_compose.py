@@ -207,6 +207,10 @@ def test_spark_everywhere_is_the_locked_pyspark() -> None:
 
     spark = locked_version("pyspark")
     assert dockerfile_args()["SPARK_VERSION"] == spark == pyspark.__version__
+    # pyspark-client installs into the same package as pyspark; at another version it
+    # overwrites pyspark's own files (its version among them), so the lock must leave it out.
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text(encoding="utf-8"))
+    assert "pyspark-client" not in {p["name"] for p in lock["package"]}
     spark_services = {
         **by_command(SPARK_MASTER_CLASS),
         **by_command(SPARK_WORKER_CLASS),
