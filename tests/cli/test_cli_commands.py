@@ -78,7 +78,7 @@ def test_validate_reports_a_path_that_does_not_exist(tmp_path: Path) -> None:
     assert result.out.splitlines() == [
         f"{missing}: no such file or folder [io]",
         "    hint: give manifest files (.yaml) or folders that hold them",
-        "1 problem in 1 of 0 file(s)",
+        "1 problem: 0 of 0 file(s) with errors, 1 path(s) not found",
     ]
 
 

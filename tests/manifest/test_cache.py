@@ -60,3 +60,16 @@ def test_a_damaged_cache_file_is_only_a_miss(folder: Path, tmp_path: Path) -> No
     (damaged,) = cache.glob("catalog-*.json")
     damaged.write_text("{not json")
     assert set(load_folder_cached(folder, cache).products) == {"retail-orders", "product-affinity"}
+
+
+
+def test_a_change_of_the_checking_code_misses_the_cache(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lodestar.manifest import cache
+
+    before = folder_key(folder)
+    # a release that words one message differently must not serve the old catalog
+    monkeypatch.setattr(cache, "_code_digest", lambda: "another-release")
+
+    assert folder_key(folder) != before

@@ -108,11 +108,11 @@ def test_dangling_initiative_and_measure_of_a_hypothesis(workspace: Workspace) -
     assert workspace.messages() == [
         f"{workspace.at(PA, 'discounts')}: business.hypotheses[1].initiative: hypothesis "
         "'bundles-raise-revenue' names initiative 'discounts', which is not declared "
-        "(hint: declared under business.initiatives: bundle-offers, cross-sell-emails, "
+        "(hint: ids declared under business.initiatives: bundle-offers, cross-sell-emails, "
         "fbt-suggestions)",
         f"{workspace.at(PA, 'margin')}: business.hypotheses[1].measure: hypothesis "
         "'bundles-raise-revenue' expects measure 'margin' to move, which is not declared "
-        "(hint: declared under business.measures: attach_rate, basket_breadth, "
+        "(hint: ids declared under business.measures: attach_rate, basket_breadth, "
         "revenue_per_order)",
     ]
 
@@ -217,7 +217,7 @@ def test_step_parameters_name_declared_inputs_and_columns(workspace: Workspace) 
 
     assert workspace.messages() == [
         f"{input_at}: build.steps[0].params.orderLines: step 'affinity' reads input "
-        "'basket_lines', which is not declared (hint: declared under build.inputs: order_lines, "
+        "'basket_lines', which is not declared (hint: ids declared under build.inputs: order_lines, "
         "orders, products)",
         f"{column_at}: build.steps[0].params.columns.orderId: step 'ingest' reads column "
         "'Invoice', which 'online_retail' does not declare (hint: did you mean 'InvoiceNo'?)",
@@ -480,3 +480,17 @@ def test_an_invalid_reader_suspends_tracing_instead_of_cascading(workspace: Work
         ("product-affinity.yaml", "schema"),
         ("retail-orders.yaml", "dependency"),
     ]
+
+
+def test_an_unparseable_reader_suspends_tracing_too(workspace: Workspace) -> None:
+    # a YAML syntax error: nothing of the file is known, not even which outputs it reads
+    workspace.edit(PA, "  version: 1.0.0", "  version: [1.0.0")
+
+    errors = workspace.errors()
+
+    assert [(e.location.file.name if e.location.file else None, e.rule) for e in errors] == [
+        ("product-affinity.yaml", "yaml"),
+        ("retail-orders.yaml", "dependency"),
+    ]
+    assert "whose manifest" in str(errors[1]) and "could not be read" in str(errors[1])
+

@@ -92,7 +92,8 @@ def test_missing_required_field(workspace: Workspace) -> None:
 
     assert problems(workspace, PA) == [
         f"{workspace.at(PA, 'name: product_affinity_report')}: build.outputs[6].producedBy: "
-        "missing required field 'producedBy' (hint: add producedBy: Step that writes it.)"
+        "missing required field 'producedBy' (hint: add a producedBy: key under "
+        "build.outputs[6] (Step that writes it))"
     ]
 
 

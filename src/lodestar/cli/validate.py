@@ -101,13 +101,13 @@ def _summary(
         console.warning("no manifest files (.yaml, .yml) found")
         return
     if errors:
-        files = len({e.location.file for e in errors})
         plural = "s" if len(errors) != 1 else ""
-        console.print(
-            console.style(
-                f"{len(errors)} problem{plural} in {files} of {len(targets)} file(s)", "red"
-            )
-        )
+        in_files = {e.location.file for e in errors} & set(targets)
+        missing = sum(1 for e in errors if e.rule == "io" and e.location.file not in in_files)
+        parts = [f"{len(in_files)} of {len(targets)} file(s) with errors"]
+        if missing:
+            parts.append(f"{missing} path(s) not found")
+        console.print(console.style(f"{len(errors)} problem{plural}: {', '.join(parts)}", "red"))
         return
     names = ", ".join(sorted(products))
     console.success(f"{len(products)} manifest(s) valid: {names}")

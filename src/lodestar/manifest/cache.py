@@ -5,12 +5,13 @@ catalog comes back from the cache: each product's validated data (re-validated, 
 cheap), its source file, the broken files and every error found, so YAML is not read and the
 checks across products are not run again. Source maps are not kept: they only serve to locate
 errors, and those are cached already located. Any change of a file's name or bytes, or of
-pydantic's version, gives a new key, so a stale catalog is never served. A cache file that
+pydantic's version, or of the code that loads and checks manifests, gives a new key, so a stale catalog is never served. A cache file that
 cannot be read back is only a miss.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -31,9 +32,19 @@ log = logging.getLogger(__name__)
 FORMAT = "2"
 
 
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the manifest package's own source: new rules or messages miss the cache."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def folder_key(folder: Path) -> str | None:
     """A digest of every manifest file's name and bytes; None when the folder can't be read."""
-    digest = hashlib.sha256(f"{FORMAT}|{pydantic.VERSION}|".encode())
+    digest = hashlib.sha256(f"{FORMAT}|{pydantic.VERSION}|{_code_digest()}|".encode())
     try:
         for path in manifest_files(folder):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -55,7 +55,7 @@ def suggestion(word: str, choices: Iterable[str], what: str) -> str:
     if close is not None:
         return f"did you mean {close!r}?"
     if not options:
-        return f"no {what} is declared"
+        return f"there are no {what}"
     listed = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
     return f"{what}: {listed}"
 
@@ -207,7 +207,10 @@ def _translate_one(
     if kind == "missing":
         message = f"missing required field {name!r}"
         info = field_info(data, path)
-        hint = f"add {name}: {info.description}" if info and info.description else ""
+        where = format_path(path[:-1]) or "the top level"
+        hint = f"add a {name}: key under {where}"
+        if info and info.description:
+            hint += f" ({info.description.rstrip('.')})"
         location = source.locate(path[:-1])
     elif kind == "extra_forbidden":
         message = f"unknown field {name!r}"

@@ -58,8 +58,9 @@ class ManifestFile:
     errors: list[ManifestError]
     #: ``metadata.name`` as written, when it could be read, even from an invalid file
     declared_name: str | None = None
-    #: (product, output) pairs its inputs read, as written, even from an invalid file
-    declared_reads: frozenset[tuple[str, str]] = frozenset()
+    #: (product, output) pairs its inputs read, as written, even from an invalid file;
+    #: None when the file could not be read or parsed, so what it reads is unknown
+    declared_reads: frozenset[tuple[str, str]] | None = frozenset()
 
 
 @dataclass
@@ -92,12 +93,13 @@ def read_manifest(path: Path) -> ManifestFile:
     try:
         text = read_text(path)
     except ManifestError as exc:
-        return ManifestFile(path, None, SourceMap(path), [exc])
+        return ManifestFile(path, None, SourceMap(path), [exc], declared_reads=None)
     data, source, errors = parse_yaml(text, path)
     if data is None and not errors:
         errors = [diagnostics.empty_manifest(Location(path, 1, 1))]
-    if data is None:
         return ManifestFile(path, None, source, errors)
+    if data is None:
+        return ManifestFile(path, None, source, errors, declared_reads=None)
 
     product = None
     try:
@@ -131,10 +133,14 @@ def load_files(paths: Iterable[Path]) -> Catalog:
     started = time.perf_counter()
     catalog = Catalog()
     reads_of_broken: set[tuple[str, str]] = set()
+    unparsed: list[Path] = []
     for path in paths:
         loaded = read_manifest(path)
         _add(catalog, loaded)
-        reads_of_broken.update(loaded.declared_reads)
+        if loaded.declared_reads is None:
+            unparsed.append(loaded.path)
+        else:
+            reads_of_broken.update(loaded.declared_reads)
 
     catalog.errors += checks.check_products(
         catalog.products,
@@ -142,6 +148,7 @@ def load_files(paths: Iterable[Path]) -> Catalog:
         source_maps=catalog.source_maps,
         broken=catalog.broken,
         reads_of_broken=reads_of_broken,
+        unparsed=unparsed,
     )
     catalog.errors.sort(key=_order)
 

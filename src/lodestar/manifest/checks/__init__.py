@@ -21,7 +21,7 @@ Every error names the file, the line and the field path of the node at fault.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 
 from lodestar.errors import ManifestError
@@ -40,15 +40,19 @@ def check_products(
     source_maps: Mapping[str, SourceMap] | None = None,
     broken: Mapping[Path, str | None] | None = None,
     reads_of_broken: Set[tuple[str, str]] = frozenset(),
+    unparsed: Sequence[Path] = (),
 ) -> list[ManifestError]:
     """Every problem found within and across ``products`` (valid models, by name).
 
     ``broken`` names the files that could not be loaded (with the product they declare, when
     readable); ``reads_of_broken`` the (product, output) pairs their inputs name. An output
     that only such a file reads cannot be traced until that file is fixed, so it is not
-    reported as an orphan.
+    reported as an orphan. ``unparsed`` lists the files that could not even be parsed: what
+    they read is unknown, so no output is reported as an orphan while any is left.
     """
-    ctx = Checks(products, files or {}, source_maps or {}, broken or {}, reads_of_broken)
+    ctx = Checks(
+        products, files or {}, source_maps or {}, broken or {}, reads_of_broken, tuple(unparsed)
+    )
     for name in sorted(products):
         within.check_unique_ids(ctx, name)
         within.check_chain_references(ctx, name)

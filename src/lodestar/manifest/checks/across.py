@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from lodestar.manifest.checks.context import INPUTS, OUTPUTS, Checks
 from lodestar.manifest.dataflow import find_cycles, product_graph, traced_outputs
@@ -29,6 +30,16 @@ def _product(ctx: Checks, name: str, path: DataPath, other: str, who: str) -> Da
         )
         return None
     unnamed = sorted(str(p) for p, declared in ctx.broken.items() if declared is None)
+    guessed = [p for p in unnamed if Path(p).stem == other]
+    if guessed:
+        ctx.error(
+            name,
+            path,
+            f"{who} product {other!r}, whose manifest {guessed[0]} could not be read",
+            f"fix the errors reported for {guessed[0]} first",
+            rule="dependency",
+        )
+        return None
     hint = suggestion(other, ctx.products, "products")
     if unnamed:
         hint += f"; files that could not be read: {', '.join(unnamed)}"
@@ -147,6 +158,14 @@ def check_traceability(ctx: Checks) -> None:
                 continue
             if (name, output.name) in ctx.reads_of_broken:
                 log.debug("%s.%s read by an invalid manifest: not traced", name, output.name)
+                continue
+            if ctx.unparsed:
+                log.debug(
+                    "%s.%s: not traced while %s cannot be parsed (it may read it)",
+                    name,
+                    output.name,
+                    ", ".join(str(p) for p in ctx.unparsed),
+                )
                 continue
             ctx.error(
                 name,

@@ -62,9 +62,11 @@ class Checks:
         source_maps: Mapping[str, SourceMap],
         broken: Mapping[Path, str | None],
         reads_of_broken: Set[tuple[str, str]],
+        unparsed: tuple[Path, ...] = (),
     ) -> None:
         self.products = products
         self.reads_of_broken = reads_of_broken
+        self.unparsed = unparsed
         self.files = files
         self.source_maps = source_maps
         self.broken = broken
@@ -124,7 +126,7 @@ class Checks:
     ) -> bool:
         if value in targets:
             return True
-        hint = suggestion(value, targets, f"declared under {declared_at}")
+        hint = suggestion(value, targets, f"ids declared under {declared_at}")
         self.error(product, path, message, hint, rule=rule)
         return False
 
