@@ -62,7 +62,6 @@ def test_a_damaged_cache_file_is_only_a_miss(folder: Path, tmp_path: Path) -> No
     assert set(load_folder_cached(folder, cache).products) == {"retail-orders", "product-affinity"}
 
 
-
 def test_a_change_of_the_checking_code_misses_the_cache(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

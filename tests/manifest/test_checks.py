@@ -217,8 +217,8 @@ def test_step_parameters_name_declared_inputs_and_columns(workspace: Workspace) 
 
     assert workspace.messages() == [
         f"{input_at}: build.steps[0].params.orderLines: step 'affinity' reads input "
-        "'basket_lines', which is not declared (hint: ids declared under build.inputs: order_lines, "
-        "orders, products)",
+        "'basket_lines', which is not declared (hint: ids declared under build.inputs: "
+        "order_lines, orders, products)",
         f"{column_at}: build.steps[0].params.columns.orderId: step 'ingest' reads column "
         "'Invoice', which 'online_retail' does not declare (hint: did you mean 'InvoiceNo'?)",
     ]
@@ -493,4 +493,3 @@ def test_an_unparseable_reader_suspends_tracing_too(workspace: Workspace) -> Non
         ("retail-orders.yaml", "dependency"),
     ]
     assert "whose manifest" in str(errors[1]) and "could not be read" in str(errors[1])
-

@@ -4,9 +4,9 @@ Airflow re-parses the DAG file often, in fresh processes. When no manifest has c
 catalog comes back from the cache: each product's validated data (re-validated, which is
 cheap), its source file, the broken files and every error found, so YAML is not read and the
 checks across products are not run again. Source maps are not kept: they only serve to locate
-errors, and those are cached already located. Any change of a file's name or bytes, or of
-pydantic's version, or of the code that loads and checks manifests, gives a new key, so a stale catalog is never served. A cache file that
-cannot be read back is only a miss.
+errors, and those are cached already located. Any change of a file's name or bytes, of
+pydantic's version, or of the code that loads and checks manifests gives a new key, so a stale
+catalog is never served. A cache file that cannot be read back is only a miss.
 """
 
 from __future__ import annotations
