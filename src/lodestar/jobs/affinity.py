@@ -212,13 +212,13 @@ def _global_outputs(
         F.lit(total).cast("long").alias("total_baskets"),
     )
     write_parquet(
-        schemas.conform(support, schemas.ITEM_SUPPORT).coalesce(_files(spark)),
+        schemas.conform(support, schemas.ITEM_SUPPORT).coalesce(output_files(spark)),
         params.outputs["item_support"],
     )
     checks = _assert_invariants(pairs.check(counted.pairs, params.thresholds), "pair_rules")
     rules = pairs.directions(counted.pairs, params.thresholds)
     write_parquet(
-        schemas.conform(rules, schemas.PAIR_RULES).coalesce(_files(spark)),
+        schemas.conform(rules, schemas.PAIR_RULES).coalesce(output_files(spark)),
         params.outputs["pair_rules"],
     )
     found = checks.get(0, {})
@@ -392,7 +392,7 @@ def order_attach(
     )
 
 
-def _files(spark: SparkSession) -> int:
+def output_files(spark: SparkSession) -> int:
     """Files per unpartitioned output: one per core, not one per pair bucket."""
     return max(1, spark.sparkContext.defaultParallelism)
 
