@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lodestar.errors import JobError
 from lodestar.jobs.params import ParamsError
+from lodestar.jobs.swap import write_swapped
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -102,17 +103,27 @@ def write_parquet(
     """Overwrite an output, or with ``replace_partitions`` only those values of the partition
     column (the periods of an interval), leaving every other partition as it is.
 
+    A whole output (unpartitioned, or partitioned without ``replace_partitions``) is written
+    to a hidden sibling folder unique to the run and swapped in with two renames
+    (:mod:`lodestar.jobs.swap`): runs overwriting the same output at once (parallel
+    intervals) never share Spark's ``<output>/_temporary`` folder, each swaps in a complete
+    snapshot and the last swap wins. Readers see the previous snapshot or the new one, and
+    for the instant between the renames (longer on object stores, whose rename copies) no
+    output at all.
+
     Dynamic partition overwrite replaces the partitions that receive rows; a partition of the
     interval that receives none this time (every rule now below a threshold) is removed
-    first, so a rerun never leaves rows of an earlier run behind.
+    first, so a rerun never leaves rows of an earlier run behind. Spark stages it in a
+    ``<output>/.spark-staging-<job>`` folder of its own, so it is written in place.
     """
-    writer = frame.write.mode("overwrite")
+    writer = frame.write
     if partition_by is not None:
         writer = writer.partitionBy(partition_by)
         if replace_partitions is not None:
             _remove_partitions(frame.sparkSession, location, partition_by, replace_partitions)
-            writer = writer.option("partitionOverwriteMode", "dynamic")
-    writer.parquet(location)
+            writer.mode("overwrite").option("partitionOverwriteMode", "dynamic").parquet(location)
+            return
+    write_swapped(frame.sparkSession, location, writer.mode("errorifexists").parquet)
 
 
 def _remove_partitions(
