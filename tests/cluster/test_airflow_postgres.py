@@ -48,14 +48,6 @@ INTERVALS = {
 }
 PRODUCTS = ("retail-orders", "product-affinity")
 RUN_TIMEOUT = 600.0
-# TODO: drop KNOWN_RACE and its xfail once lodestar.jobs writes its unpartitioned outputs
-# (item_support, pair_rules, products) so that two runs can write them at once; remove when
-# two parallel product-affinity runs pass here every time.
-KNOWN_RACE = "/_temporary/"
-KNOWN_RACE_REASON = (
-    "known race: two runs overwrite the same unpartitioned output at once, and one run's "
-    "commit deletes the other's <output>/_temporary folder (lodestar.jobs.runtime.write_parquet)"
-)
 
 
 @dataclass
@@ -171,10 +163,7 @@ def wait_for_runs(deployment: Deployment, runs: list[tuple[str, str]]) -> None:
                 t["state"] == "up_for_retry" for t in task_instances(stack, dag_id, run_id)
             )
             if state == "failed" or retrying:
-                report = failure_report(deployment, dag_id, run_id)
-                if KNOWN_RACE in report:
-                    pytest.xfail(f"{KNOWN_RACE_REASON}\n{report}")
-                pytest.fail(report, pytrace=False)
+                pytest.fail(failure_report(deployment, dag_id, run_id), pytrace=False)
         time.sleep(2)
     assert not pending, f"runs not finished after {RUN_TIMEOUT:.0f} s: " + "; ".join(
         f"{d}/{r}: {[(t['task_id'], t['state']) for t in task_instances(stack, d, r)]}"
