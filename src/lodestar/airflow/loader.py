@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +20,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block, back as it was after.
+
+    NOTE: building the DAGs makes hundreds of thousands of objects that all stay alive; each
+    full collection they trigger walks them and everything Airflow imported, to free next to
+    nothing (measured at 200 manifests: two full passes, a fifth of the parse, 73 objects).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_dags(manifests_dir: str | None = None) -> dict[str, DAG]:
     """All product DAGs by dag id, plus a paused placeholder DAG per broken manifest file."""
-    from lodestar.airflow.builder import build_dag, build_error_dag
+    with _cyclic_gc_paused():
+        return _build_dags(manifests_dir)
+
+
+def _build_dags(manifests_dir: str | None) -> dict[str, DAG]:
+    from lodestar.airflow.builder import UpstreamPlans, build_dag, build_error_dag
 
     started = time.perf_counter()
     settings = load_settings(manifests_dir=manifests_dir)
@@ -29,11 +54,12 @@ def build_dags(manifests_dir: str | None = None) -> dict[str, DAG]:
         errors_by_file[error.location.file or settings.manifests_dir].append(str(error))
     dags: dict[str, DAG] = {}
     broken_products = {name for name, path in catalog.sources.items() if path in errors_by_file}
+    upstream_plans = UpstreamPlans(catalog, settings)
     for name, product in catalog.products.items():
         if name in broken_products:
             continue
         try:
-            dags[name] = build_dag(product, catalog, settings)
+            dags[name] = build_dag(product, catalog, settings, upstream_plans)
         except Exception as exc:  # NOTE: one product's failure must not hide the others
             log.error("DAG for %s not built: %s", name, exc)
             errors_by_file[catalog.sources[name]].append(f"{catalog.sources[name]}: {exc}")
