@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +24,7 @@ from lodestar.errors import JobError, LodestarError
 
 if TYPE_CHECKING:
     from lodestar.plan import ProductPlan
+    from lodestar.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +94,32 @@ def select_models(project_dir: Path, selectors: list[str]) -> list[DbtModel]:
     return sorted(chosen.values(), key=lambda m: m.name)
 
 
+@contextmanager
+def task_target(settings: Settings) -> Iterator[Path]:
+    """A private dbt target folder for one task, seeded with the build-time partial parse.
+
+    Tasks that run at once (two intervals, two products, parallel models) each write their
+    compiled SQL, run_results.json and manifest.json to their own folder, so none rewrites the
+    manifest.json that Airflow reads while parsing, nor another task's artifacts. The folder
+    goes away with the task; dbt's output is in the task log.
+    """
+    base = settings.home / "dbt-tasks"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="target-", dir=base) as folder:
+        target = Path(folder)
+        parsed = settings.dbt_project_dir / "target" / "partial_parse.msgpack"
+        if parsed.exists():
+            shutil.copyfile(parsed, target / parsed.name)
+        else:
+            log.warning("no partial parse at %s: dbt parses the project in full", parsed)
+        yield target
+
+
 def dbt_command(
-    plan: ProductPlan, step_name: str, args: list[str]
+    plan: ProductPlan, step_name: str, args: list[str], target: Path | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """The dbt command line and environment for one step of the plan."""
+    """The dbt command line and environment for one step of the plan; ``target`` is the
+    task's own target and log folder (see :func:`task_target`)."""
     from lodestar.dbt import dbt_environment, vars_for
 
     settings = plan.settings
@@ -113,6 +140,8 @@ def dbt_command(
         "--vars",
         json.dumps(dbt_vars, sort_keys=True),
     ]
+    if target is not None:
+        command += ["--target-path", str(target), "--log-path", str(target)]
     return command, dbt_environment(settings)
 
 

@@ -237,16 +237,17 @@ class DbtModelOperator(LineageMixin, BaseOperator):
         self.manifests_dir = manifests_dir
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from lodestar.airflow.dbt_tasks import dbt_command, run_logged
+        from lodestar.airflow.dbt_tasks import dbt_command, run_logged, task_target
 
         ctx = task_context(self.product, self.manifests_dir)
         # NOTE: "cautious" keeps the tests of this model alone; tests across models (a
         # relationship, an agreement between two tables) run in the step's tests task
         args = ["--no-use-colors", "build", "--select", self.model]
-        command, env = dbt_command(
-            ctx.plan, self.step_name, [*args, "--indirect-selection", "cautious"]
-        )
-        run_logged(command, env, f"dbt build of {self.model}")
+        with task_target(ctx.settings) as target:
+            command, env = dbt_command(
+                ctx.plan, self.step_name, [*args, "--indirect-selection", "cautious"], target
+            )
+            run_logged(command, env, f"dbt build of {self.model}")
         return {"model": self.model, "target": ctx.settings.dbt_target}
 
     def _step_lineage(self, complete: bool) -> Any:
@@ -277,12 +278,13 @@ class DbtTestsOperator(LineageMixin, BaseOperator):
         self.manifests_dir = manifests_dir
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from lodestar.airflow.dbt_tasks import dbt_command, run_logged
+        from lodestar.airflow.dbt_tasks import dbt_command, run_logged, task_target
 
         ctx = task_context(self.product, self.manifests_dir)
         args = ["--no-use-colors", "test", "--select", *self.selectors]
-        command, env = dbt_command(ctx.plan, self.step_name, args)
-        run_logged(command, env, f"dbt test of {' '.join(self.selectors)}")
+        with task_target(ctx.settings) as target:
+            command, env = dbt_command(ctx.plan, self.step_name, args, target)
+            run_logged(command, env, f"dbt test of {' '.join(self.selectors)}")
         return {"selectors": self.selectors, "target": ctx.settings.dbt_target}
 
     def _step_lineage(self, complete: bool) -> Any:
