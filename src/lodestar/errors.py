@@ -63,4 +63,12 @@ class ManifestError(LodestarError):
 
 
 class JobError(LodestarError):
-    """A Spark job or dbt run failed for a reason the user can act on."""
+    """A Spark job or dbt run failed for a reason the user can act on.
+
+    ``retryable`` says whether the same run could succeed later unchanged (an input that is
+    not there yet); most are not: the data or the manifest has to change first.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -243,3 +243,31 @@ def test_the_run_is_summarised_for_people(run: dict[str, Any]) -> None:
 
 def teardown_module() -> None:
     shutil.rmtree(REPO / "dbt_project" / "logs", ignore_errors=True)
+
+
+def test_a_failure_a_retry_cannot_fix_fails_the_task_at_once(
+    run: dict[str, Any], tmp_path: Path
+) -> None:
+    """The rejected share above the manifest's limit: the same data would fail the same way,
+    so the task fails without the manifest's two retries (one minute apart)."""
+    settings: Settings = run["settings"]
+    manifests = tmp_path / "manifests"
+    shutil.copytree(settings.manifests_dir, manifests)
+    orders = manifests / "retail-orders.yaml"
+    text = orders.read_text(encoding="utf-8")
+    assert text.count("maxRejectedShare: 0.1\n") == 1
+    orders.write_text(text.replace("maxRejectedShare: 0.1\n", "maxRejectedShare: 0.001\n"))
+    # an Airflow, lake and lineage file of its own: the reference run's stay as they are, and
+    # its Assets keep their URIs (Airflow deactivates an Asset name seen with a new URI)
+    strict = load_settings(
+        home=tmp_path / "home", manifests_dir=manifests, dbt_project_dir=settings.dbt_project_dir
+    )
+    prepare_airflow(strict, REPO)
+
+    result = run_dag(strict, REPO, "retail-orders", "2026-01-02T00:00:00+00:00")
+
+    log = result.log_file.read_text(encoding="utf-8")
+    assert not result.succeeded
+    assert "were rejected, above rules.max_rejected_share 0.10%" in log
+    assert "not retried: a rerun fails the same way" in log
+    assert "up_for_retry" not in log

@@ -180,3 +180,30 @@ def test_bad_parameters_exit_2_with_the_key_named(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert "trailing_periods: 0 must be between 1 and 120" in done.stdout + done.stderr
+
+
+def test_a_failure_says_whether_a_retry_could_help(tmp_path: Path) -> None:
+    from .test_ingest import csv_source
+
+    strict = {**ingest_params(tmp_path / "a", csv_source())}
+    strict["rules"] = {**strict["rules"], "max_rejected_share": 0.04}
+    missing = ingest_params(tmp_path / "b", {**csv_source(), "path": str(tmp_path / "later.csv")})
+
+    rejected = submit("ingest", write_params(tmp_path / "strict.json", strict))
+    absent = submit("ingest", write_params(tmp_path / "missing.json", missing))
+
+    # the same data fails the same way: Airflow must not retry it
+    assert rejected.returncode == 1
+    assert read_stats(strict)["status"] == "failed"
+    assert read_stats(strict)["retryable"] is False
+    assert read_stats(strict)["error"].startswith("608 of 14595 rows (4.17%) were rejected")
+    assert read_stats(strict)["rows_in"] == 14_595  # the job's own statistics are kept
+    # a source that is not there yet may arrive: a retry can help
+    assert absent.returncode == 1
+    assert read_stats(missing) == {
+        "job": "ingest",
+        "product": "retail-orders",
+        "error": f"source.path: {tmp_path / 'later.csv'} does not exist",
+        "status": "failed",
+        "retryable": True,
+    }

@@ -193,7 +193,18 @@ class LodestarSparkSubmitOperator(LineageMixin, SparkSubmitOperator):
         params_file.write_text(json.dumps(params, indent=2), encoding="utf-8")
         self.application_args = ["--params", str(params_file)]
         log.info("%s.%s: spark-submit %s", self.product, self.step_name, self.application)
-        super().execute(context)
+        try:
+            super().execute(context)
+        except Exception as exc:  # NOTE: spark-submit's exit status; the job said why
+            failed = read_stats(run_stats) or {}
+            if failed.get("status") == "failed" and failed.get("retryable") is False:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(
+                    f"{self.product}.{self.step_name}: {failed.get('error')} (not retried: "
+                    "a rerun fails the same way until the data or the manifest changes)"
+                ) from exc
+            raise
         stats = read_stats(run_stats)
         if stats is None:
             raise JobError(

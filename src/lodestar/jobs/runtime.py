@@ -87,7 +87,8 @@ def read_parquet(spark: SparkSession, location: str, schema: StructType, what: s
     except AnalysisException as exc:
         if "PATH_NOT_FOUND" in str(exc):
             raise JobError(
-                f"{what} at {location} does not exist; run the job that writes it first"
+                f"{what} at {location} does not exist; run the job that writes it first",
+                retryable=True,
             ) from exc
         raise
     return frame
@@ -189,25 +190,28 @@ def run_main(
         return 0
     except JobError as exc:
         log.error("%s of %s failed: %s", job, params.product, exc)
-        _write_failure(params, job, exc)
+        _write_failure(params, job, exc, retryable=exc.retryable)
         return 1
     except Exception as exc:  # Spark, I/O: foreign errors end the run with their traceback
         log.error(
             "%s of %s failed: %s: %s", job, params.product, type(exc).__name__, exc, exc_info=True
         )
-        _write_failure(params, job, exc)
+        _write_failure(params, job, exc, retryable=True)
         return 1
     finally:
         if spark is not None:
             spark.stop()
 
 
-def _write_failure(params: _HasStats, job: str, exc: BaseException) -> None:
-    """Failures that wrote no statistics of their own still leave a record of why."""
-    if params.stats_path.exists():
-        return
+def _write_failure(params: _HasStats, job: str, exc: BaseException, *, retryable: bool) -> None:
+    """Every failure leaves a record of why, and whether a retry could help (the Airflow task
+    fails at once when it cannot); statistics the job wrote itself are kept."""
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    write_stats(
-        params.stats_path,
-        {"job": job, "product": params.product, "status": "failed", "error": first_line},
-    )
+    stats: dict[str, Any] = {"job": job, "product": params.product, "error": first_line}
+    if params.stats_path.exists():
+        try:
+            stats = {**stats, **json.loads(params.stats_path.read_text(encoding="utf-8"))}
+        except (OSError, ValueError):
+            log.warning("statistics at %s unreadable; writing the failure alone", params.stats_path)
+    stats.update(status="failed", retryable=retryable)
+    write_stats(params.stats_path, stats)

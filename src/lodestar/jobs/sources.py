@@ -245,7 +245,7 @@ def _scan(
         return load(spark.read)
     except AnalysisException as exc:
         if "PATH_NOT_FOUND" in str(exc):
-            raise JobError(f"source.path: {source.path} does not exist") from exc
+            raise JobError(f"source.path: {source.path} does not exist", retryable=True) from exc
         raise
 
 
