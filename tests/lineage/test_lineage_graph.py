@@ -86,3 +86,30 @@ def test_the_events_marquez_received_make_the_same_graph(
     received = LineageGraph.from_events(marquez.events)
     emitted = LineageGraph.from_events(event_dicts)
     assert received == emitted
+
+
+def test_the_north_star_trace_takes_the_path_through_every_step(
+    event_dicts: list[dict[str, Any]], module_settings: Settings
+) -> None:
+    graph = LineageGraph.from_events(event_dicts)
+    nsm = graph.find(product="product-affinity", output="nsm_history")
+    assert nsm is not None
+    model = ("lodestar", "product-affinity.models.nsm_history")
+    orders = _lake(module_settings, "retail-orders", "orders")
+    # the model also reads retail-orders' orders directly: a shortcut past the affinity job
+    graph.jobs[model].inputs.add(orders)
+    source = ("file", str(SOURCE))
+
+    shortest = graph.path(nsm.key, source)
+    longest = graph.longest_path(nsm.key, source)
+
+    assert shortest == [nsm.key, model, orders, ("lodestar", "retail-orders.ingest"), source]
+    assert longest == [
+        nsm.key,
+        model,
+        _lake(module_settings, "product-affinity", "order_attach"),
+        ("lodestar", "product-affinity.affinity"),
+        _lake(module_settings, "retail-orders", "order_lines"),
+        ("lodestar", "retail-orders.ingest"),
+        source,
+    ]

@@ -16,6 +16,7 @@ from lodestar.lineage import (
     input_check_lineage,
     measures_lineage,
     model_lineage,
+    model_tests_lineage,
     quality_lineage,
     step_lineage,
 )
@@ -387,3 +388,17 @@ def test_measure_values_also_come_from_the_measure_tables_rows(
         {"period": "2011-11", "value": 29.0, "target": 28.0, "gap": 1.0, "onTrack": True}
     ]
     assert found["goal_measures"][1].values == []  # revenue_per_order not published
+
+
+def test_the_tests_across_models_are_the_steps_job_reading_every_table(
+    plans: dict[str, ProductPlan], settings: Settings
+) -> None:
+    models = ["cross_sell_recommendations", "campaign_audiences"]
+
+    built = model_tests_lineage(plans["product-affinity"], "models", models, "models.tests")
+
+    assert built.task == "models.tests"
+    assert _names(built.inputs) == [_table(settings, m) for m in models]
+    assert built.outputs == []
+    # the step's job, not the first model's
+    assert _data(built.job_facets[DATA_PRODUCT])["step"] == {"name": "models", "type": "dbt"}

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -299,18 +298,10 @@ class DbtTestsOperator(LineageMixin, BaseOperator):
         return {"selectors": self.selectors, "target": ctx.settings.dbt_target}
 
     def _step_lineage(self, complete: bool) -> Any:
-        from openlineage.client.event_v2 import InputDataset
-
-        from lodestar.lineage import model_lineage
+        from lodestar.lineage import model_tests_lineage
 
         plan = task_context(self.product, self.manifests_dir).plan
-        built = [model_lineage(plan, model) for model in self.models]
-        tables = [
-            InputDataset(namespace=o.namespace, name=o.name, facets=o.facets)
-            for lineage in built
-            for o in lineage.outputs
-        ]
-        return replace(built[0], task=self.task_id, inputs=tables, outputs=[])
+        return model_tests_lineage(plan, self.step_name, self.models, self.task_id)
 
 
 class QualityCheckOperator(LineageMixin, BaseOperator):

@@ -147,7 +147,7 @@ def show_tree(graph: LineageGraph, product: str) -> list[Node]:
         sources = [k for k in graph.upstream(star.key) if not graph.datasets[k].writers]
         trace = Node(f"North Star dataset {star.label}, back to its sources:")
         for source in sources:
-            chain = graph.path(star.key, source) or []
+            chain = graph.longest_path(star.key, source) or []
             labels = [
                 graph.datasets[k].label if k in graph.datasets else f"job {k[1]}" for k in chain
             ]

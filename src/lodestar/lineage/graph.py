@@ -162,6 +162,29 @@ class LineageGraph:
                         frontier.append(source)
         return None
 
+    def longest_path(self, start: Key, goal: Key) -> list[Key] | None:
+        """The backward path start <- job <- ... <- goal through the most jobs: the chain that
+        shows every step a value went through, where :meth:`path` shows the shortest."""
+        best: dict[Key, list[Key] | None] = {}
+
+        def walk(current: Key, on_path: frozenset[Key]) -> list[Key] | None:
+            if current == goal:
+                return [goal]
+            if current in best:
+                return best[current]
+            found: list[Key] | None = None
+            for writer in sorted(self.datasets[current].writers):
+                for source in sorted(self.jobs[writer].inputs):
+                    if source in on_path:
+                        continue  # NOTE: a cycle would be a broken graph; never loop on it
+                    rest = walk(source, on_path | {source})
+                    if rest is not None and (found is None or len(rest) + 2 > len(found)):
+                        found = [current, writer, *rest]
+            best[current] = found
+            return found
+
+        return walk(start, frozenset({start}))
+
     def orphans(self) -> list[Key]:
         """Jobs with neither inputs nor outputs (a product-level parent run is not one)."""
         return sorted(k for k, j in self.jobs.items() if not j.inputs and not j.outputs and j.step)

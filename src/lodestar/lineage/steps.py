@@ -362,6 +362,26 @@ def _dbt_step_lineage(plan: ProductPlan, step: DbtStep, interval: Interval | Non
     )
 
 
+def model_tests_lineage(
+    plan: ProductPlan,
+    step_name: str,
+    models: Sequence[str],
+    task: str,
+    *,
+    interval: Interval | None = None,
+) -> StepLineage:
+    """The tests of a dbt step that span its models: they read every table the step built and
+    write nothing; the job is the step's, not any one model's."""
+    products = products_for(plan)
+    tables = [
+        InputDataset(namespace=o.namespace, name=o.name, facets=o.facets)
+        for model in models
+        for o in model_lineage(plan, model, interval=interval).outputs
+    ]
+    ref = StepRef(name=step_name, type="dbt")
+    return _assemble(plan, products, task, ref, tables, [], models, interval)
+
+
 # --- quality checks -------------------------------------------------------------------------
 
 
@@ -466,6 +486,8 @@ def plan_lineage(plan: ProductPlan) -> list[StepLineage]:
         if isinstance(step, DbtStep):
             models = [o.name for o in plan.product.build.outputs if o.produced_by == step.name]
             found += [model_lineage(plan, m) for m in models]
+            if models:
+                found.append(model_tests_lineage(plan, step.name, models, f"{step.name}.tests"))
         else:
             found.append(step_lineage(plan, step.name))
     found.append(measures_lineage(plan))
