@@ -16,13 +16,36 @@ from lodestar.plan import ProductPlan
 from lodestar.warehouse import connect, query, readable, relation_sql
 
 
+@dataclass(frozen=True)
+class Oversize:
+    """Baskets over the affinity job's maxBasketSize, as its statistics report them."""
+
+    baskets: int
+    policy: str
+    max_basket_size: int
+    largest_order: str | None
+    largest_items: int | None
+
+    @classmethod
+    def from_stats(cls, report: dict[str, Any]) -> Oversize:
+        largest = report.get("largest") or [{}]
+        return cls(
+            baskets=int(report["baskets"]),
+            policy=str(report["policy"]),
+            max_basket_size=int(report["max_basket_size"]),
+            largest_order=largest[0].get("order_id"),
+            largest_items=largest[0].get("distinct_items"),
+        )
+
+
 @dataclass
 class RunSummary:
     rows_in: int | None = None
     rows_kept: int | None = None
     quarantined: dict[str, int] = field(default_factory=dict)
-    orders: int | None = None
-    baskets: int | None = None
+    orders: int | None = None  # orders the ingest wrote
+    baskets: int | None = None  # baskets the affinity job counted, after any oversize exclusion
+    oversize: Oversize | None = None
     pairs: int | None = None
     rules: int | None = None
     top_recommendations: list[dict[str, Any]] = field(default_factory=list)
@@ -52,6 +75,8 @@ def summarise(orders_plan: ProductPlan, affinity_plan: ProductPlan, top: int = 5
             summary.baskets = stats.get("total_baskets")
             summary.pairs = stats.get("pairs_counted")
             summary.rules = stats.get("pair_rules")
+            if stats.get("oversize"):
+                summary.oversize = Oversize.from_stats(stats["oversize"])
     recommendations = affinity_plan.outputs.get("cross_sell_recommendations")
     products = orders_plan.outputs.get("products")
     if recommendations and products and readable(affinity_plan, recommendations):

@@ -24,7 +24,65 @@ from lodestar.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# NOTE: `airflow dags test` (Airflow 3.3) logs, for every attempt of a task, in this order:
+# "[DAG TEST] starting task_id=T", "[DAG TEST] running task <TaskInstance: ... ti_id=I>",
+# "Task instance state updated ... new_state=S ... ti_id=I" and "[DAG TEST] end task task_id=T".
+# Each retry gets a new ti_id; the state line of a last failed attempt may come after the task's
+# own failure callback but always before "end task".
+_STARTING = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: .* ti_id=([0-9a-fA-F-]+)>")
+_STATE = re.compile(r"Task instance state updated\b.*\bnew_state=(\w+)")
+_TI_ID = re.compile(r"\bti_id=([0-9a-fA-F-]+)")
 _FINISHED = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+
+
+@dataclass(frozen=True)
+class TaskAttempt:
+    """One attempt of a task that ended: its state as Airflow recorded it, and its number."""
+
+    task_id: str
+    state: str | None  # success, failed, up_for_retry, skipped...; None if no state line was seen
+    attempt: int
+
+    def describe(self, retries: int | None = None) -> str:
+        """One line for people; ``retries``, the task's retry count, numbers a coming retry."""
+        if self.state == "up_for_retry":
+            of = f" of {retries}" if retries is not None else ""
+            return (
+                f"failed: {self.task_id} (attempt {self.attempt}; retry {self.attempt}{of} follows)"
+            )
+        if self.state is None:
+            return f"ended, state not logged: {self.task_id} (attempt {self.attempt})"
+        again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
+        return f"{self.state.replace('_', ' ')}: {self.task_id}{again}"
+
+
+class AttemptReader:
+    """Reads the output of `airflow dags test` line by line and tells each attempt that ended."""
+
+    def __init__(self) -> None:
+        self._attempts: dict[str, int] = {}
+        self._current: str | None = None
+        self._task_of: dict[str, str] = {}
+        self._state: dict[str, str] = {}
+
+    def feed(self, line: str) -> TaskAttempt | None:
+        if (starting := _STARTING.search(line)) is not None:
+            task = starting.group(1)
+            self._attempts[task] = self._attempts.get(task, 0) + 1
+            self._state.pop(task, None)
+            self._current = task
+        elif (running := _RUNNING.search(line)) is not None and self._current is not None:
+            self._task_of[running.group(1)] = self._current
+        elif (state := _STATE.search(line)) is not None:
+            ti_id = _TI_ID.search(line)
+            task = self._task_of.get(ti_id.group(1)) if ti_id is not None else None
+            if task is not None:
+                self._state[task] = state.group(1)
+        elif (finished := _FINISHED.search(line)) is not None:
+            task = finished.group(1)
+            return TaskAttempt(task, self._state.pop(task, None), self._attempts.get(task, 1))
+        return None
 
 
 @dataclass(frozen=True)
@@ -68,7 +126,7 @@ def run_dag(
     dag_id: str,
     logical_date: str,
     conf: dict[str, str] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[TaskAttempt], None] | None = None,
 ) -> DagRunResult:
     """``airflow dags test`` one DAG; its full log goes to ``<home>/logs/<dag>.log``."""
     command, env = _airflow(settings, repo_root)
@@ -84,13 +142,14 @@ def run_dag(
             args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert proc.stdout is not None
+        reader = AttemptReader()
         for line in proc.stdout:
             sink.write(line)
-            finished = _FINISHED.search(line)
-            if finished:
-                log.info("%s: task %s finished", dag_id, finished.group(1))
+            ended = reader.feed(line)
+            if ended is not None:
+                log.info("%s: %s", dag_id, ended.describe())
                 if progress is not None:
-                    progress(finished.group(1))
+                    progress(ended)
         proc.wait()
     text = log_file.read_text(encoding="utf-8")
     succeeded = proc.returncode == 0 and "state=success" in text and "state=failed" not in text

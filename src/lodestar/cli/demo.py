@@ -9,10 +9,17 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lodestar.cli.command import Commands, add_command
 from lodestar.cli.console import Console
 from lodestar.errors import LodestarError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lodestar.airflow.runner import TaskAttempt
+    from lodestar.summary import Oversize
 
 ORDERS = "retail-orders"
 AFFINITY = "product-affinity"
@@ -90,12 +97,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     logical_date = args.date or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     for dag_id in (ORDERS, AFFINITY):
         console.print(f"Running {dag_id} through Airflow...")
+        retries = catalog.products[dag_id].build.retries.count
         result = run_dag(
             settings,
             repo_root,
             dag_id,
             logical_date,
-            progress=lambda task: console.print(f"  done: {task}"),
+            progress=_progress(console, retries),
         )
         if not result.succeeded:
             console.error(f"{dag_id} failed after {result.seconds:.0f} s; log: {result.log_file}")
@@ -108,6 +116,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _progress(console: Console, retries: int) -> Callable[[TaskAttempt], None]:
+    """One console line per task attempt that ended, with the state Airflow gave it."""
+
+    def tell(ended: TaskAttempt) -> None:
+        console.print(f"  {ended.describe(retries)}")
+
+    return tell
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.4f}"
@@ -116,23 +133,28 @@ def _fmt(value: object) -> str:
     return "n/a" if value is None else str(value)
 
 
+def _row(console: Console, label: str, value: str) -> None:
+    console.print(f"  {label:<32} {value}")
+
+
 def _print_summary(console: Console, s: object) -> None:
     from lodestar.summary import RunSummary
 
     assert isinstance(s, RunSummary)
     console.print("")
     console.print(console.style("Summary", "bold"))
-    console.print(f"  rows read              {_fmt(s.rows_in)}")
-    console.print(f"  rows kept              {_fmt(s.rows_kept)}")
+    _row(console, "rows read", _fmt(s.rows_in))
+    _row(console, "rows kept", _fmt(s.rows_kept))
     total = sum(s.quarantined.values())
-    console.print(f"  rows quarantined       {_fmt(total)}")
+    _row(console, "rows quarantined", _fmt(total))
     for reason, count in sorted(s.quarantined.items(), key=lambda kv: (-kv[1], kv[0])):
-        console.print(f"    {reason:<24} {_fmt(count)}")
-    console.print(
-        f"  orders (baskets)       {_fmt(s.baskets if s.baskets is not None else s.orders)}"
-    )
-    console.print(f"  pairs at min support   {_fmt(s.pairs)}")
-    console.print(f"  rules kept             {_fmt(s.rules)}")
+        _row(console, f"  {reason}", _fmt(count))
+    _row(console, "orders written by the ingest", _fmt(s.orders))
+    _row(console, "baskets counted for affinity", _fmt(s.baskets))
+    if s.oversize is not None:
+        _print_oversize(console, s.oversize)
+    _row(console, "pairs at min support", _fmt(s.pairs))
+    _row(console, "rules kept", _fmt(s.rules))
     if s.top_recommendations:
         console.print("  top recommendations (lift):")
         for r in s.top_recommendations:
@@ -151,4 +173,14 @@ def _print_summary(console: Console, s: object) -> None:
     else:
         console.print("  NSM: not published")
     events = f" ({s.lineage_events} events)" if s.lineage_events is not None else ""
-    console.print(f"  lineage                {s.lineage_target}{events}")
+    _row(console, "lineage", f"{s.lineage_target}{events}")
+
+
+def _print_oversize(console: Console, o: Oversize) -> None:
+    done = {"exclude": "excluded", "keep": "kept in the counts"}.get(o.policy, "")
+    how = f", {done}" if o.baskets and done else ""
+    label = f"baskets over maxBasketSize {_fmt(o.max_basket_size)}"
+    _row(console, label, f"{_fmt(o.baskets)}{how} (oversizePolicy {o.policy})")
+    if o.baskets and o.largest_order is not None:
+        items = f"{_fmt(o.largest_items)} distinct items"
+        _row(console, "  largest", f"order {o.largest_order}, {items}")
