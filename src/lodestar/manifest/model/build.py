@@ -53,7 +53,11 @@ class Input(Spec):
 
     name: Identifier = Field(description="Local name used by steps and column traces.")
     uri: str | None = Field(
-        default=None, description="File or table location; relative paths are from the repo."
+        default=None,
+        description=(
+            "File or table location: a URI with a scheme or an absolute path as it is; a "
+            "relative path from the parent of the manifests folder."
+        ),
     )
     format: Literal["parquet", "csv", "baskets", "table"] | None = Field(
         default=None, description="Storage format of a URI input."
