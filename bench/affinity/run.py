@@ -95,6 +95,15 @@ def _spark(app: str, memory: str, java_options: str = "") -> Any:
     return spark
 
 
+def _two_runs(startup: float, runs: list[float], **extra: Any) -> dict[str, Any]:
+    """A contender's report: the first (cold) run is its compute time, the second the warm."""
+    return {
+        "startup_s": startup,
+        "compute_s": runs[0],
+        "extra": {"warm_compute_s": round(runs[1], 2), **extra},
+    }
+
+
 def contender_ours(args: argparse.Namespace) -> dict[str, Any]:
     """The code path of the job's ``pair_rules``, run twice: cold, then in the warm JVM."""
     start = time.perf_counter()
@@ -128,16 +137,9 @@ def contender_ours(args: argparse.Namespace) -> dict[str, Any]:
         every.unpersist()
     buckets = pairs.choose_buckets(spark, counted.id_count, 1)
     spark.stop()
-    return {
-        "startup_s": started - start,
-        "compute_s": runs[0],
-        "extra": {
-            "warm_compute_s": round(runs[1], 2),
-            "baskets": total,
-            "min_count": counted.min_counts.get(0),
-            "buckets": buckets,
-        },
-    }
+    return _two_runs(
+        started - start, runs, baskets=total, min_count=counted.min_counts.get(0), buckets=buckets
+    )
 
 
 def contender_fpgrowth(args: argparse.Namespace) -> dict[str, Any]:
@@ -203,16 +205,9 @@ def contender_duckdb(args: argparse.Namespace) -> dict[str, Any]:
         began = time.perf_counter()
         total, min_count = _duckdb_rules(con, args)
         runs.append(time.perf_counter() - began)
-    return {
-        "startup_s": started - start,
-        "compute_s": runs[0],
-        "extra": {
-            "warm_compute_s": round(runs[1], 2),
-            "baskets": total,
-            "min_count": min_count,
-            "threads": _duckdb_threads(con),
-        },
-    }
+    return _two_runs(
+        started - start, runs, baskets=total, min_count=min_count, threads=_duckdb_threads(con)
+    )
 
 
 def _duckdb_rules(con: Any, args: argparse.Namespace) -> tuple[int, int]:
@@ -471,6 +466,24 @@ def compare(left: Path, right: Path, scale: int = 1) -> str:
     return "identical" if worst <= 1e-12 else f"metrics differ by up to {worst:.2e} (relative)"
 
 
+def _ingest_params(lake: Path, stats: Path) -> dict[str, Any]:
+    """The ingest step of the reference manifest, as Airflow would submit it, on the bench's
+    lake: the same source, column mapping and rejection rules as ``make demo``."""
+    sys.path.insert(0, str(REPO / "src"))
+    from lodestar.manifest import load_folder
+    from lodestar.manifest.model import SparkStep
+    from lodestar.plan import plan_product, spark_params
+    from lodestar.settings import load_settings
+
+    settings = load_settings(
+        home=lake.parent / "home", lake_root=str(lake), manifests_dir=REPO / "manifests"
+    )
+    catalog = load_folder(settings.manifests_dir)
+    plan = plan_product(catalog.products["retail-orders"], catalog.products, settings)
+    step = next(s for s in plan.product.build.steps if isinstance(s, SparkStep))
+    return {**spark_params(plan, step), "stats_path": str(stats)}
+
+
 def prepare(work: Path, args: argparse.Namespace) -> dict[str, Path]:
     """Order lines from the shipped file (our ingest job), and the 10x copy (ids re-keyed)."""
     import duckdb
@@ -479,50 +492,7 @@ def prepare(work: Path, args: argparse.Namespace) -> dict[str, Path]:
     one = lake / "retail-orders" / "order_lines"
     if not one.exists() or args.fresh:
         shutil.rmtree(lake, ignore_errors=True)
-        params = {
-            "product": "retail-orders",
-            "source": {
-                "path": str(SOURCE),
-                "format": "parquet",
-                "timestamp_format": "yyyy-MM-dd HH:mm:ss",
-                "columns": {
-                    "order_id": "InvoiceNo",
-                    "product_id": "StockCode",
-                    "description": "Description",
-                    "quantity": "Quantity",
-                    "ordered_at": "InvoiceDate",
-                    "unit_price": "UnitPrice",
-                    "customer_id": "CustomerID",
-                    "country": "Country",
-                },
-            },
-            "rules": {
-                "cancellation_pattern": "^C",
-                "adjustment_pattern": "^A",
-                "non_product_codes": [
-                    "POST",
-                    "DOT",
-                    "M",
-                    "m",
-                    "D",
-                    "S",
-                    "C2",
-                    "B",
-                    "CRUK",
-                    "PADS",
-                    "AMAZONFEE",
-                    "BANK CHARGES",
-                ],
-                "non_product_pattern": "^(DCGS|gift_)",
-                "max_rejected_share": 0.1,
-            },
-            "interval": None,
-            "outputs": {
-                name: str(lake / "retail-orders" / name)
-                for name in ("order_lines", "orders", "products", "quarantine")
-            },
-            "stats_path": str(work / "ingest-stats.json"),
-        }
+        params = _ingest_params(lake, work / "ingest-stats.json")
         params_file = work / "ingest-params.json"
         params_file.write_text(json.dumps(params), encoding="utf-8")
         import pyspark
